@@ -1,0 +1,177 @@
+package localenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+)
+
+// Registry is a running OCI registry on loopback.
+type Registry struct {
+	// Addr is host:port, usable as the registry part of an image reference.
+	Addr string
+	// Kind says which implementation serves it: "docker-registry" or "in-process".
+	Kind string
+	// DataDir is where a docker-registry keeps its blobs ("" for in-process).
+	DataDir string
+
+	stop func() error
+}
+
+// Stop stops the registry and frees its port.
+func (r *Registry) Stop() error { return r.stop() }
+
+// StartInProcessRegistry serves go-containerregistry's registry handler on a
+// free loopback port. It is a real OCI distribution implementation held in
+// memory: fast enough for every test.
+func StartInProcessRegistry() *Registry {
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	return &Registry{
+		Addr: srv.Listener.Addr().String(),
+		Kind: "in-process",
+		stop: func() error { srv.Close(); return nil },
+	}
+}
+
+// DockerRegistryBinary finds Debian's docker-registry (Distribution 2.8).
+func DockerRegistryBinary() (string, error) {
+	if p, err := exec.LookPath("docker-registry"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/bin/docker-registry", "/usr/sbin/docker-registry"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("docker-registry not found: run `make setup` (installs Debian's docker-registry package) or put it on PATH")
+}
+
+// DockerRegistryOptions tune StartDockerRegistry; the zero value is fine.
+type DockerRegistryOptions struct {
+	// DataDir keeps the registry's storage; empty means a temp dir removed on Stop.
+	DataDir string
+	// Port to listen on at 127.0.0.1; 0 picks a free one.
+	Port int
+}
+
+// StartDockerRegistry starts Docker Registry v2 on 127.0.0.1 and waits until
+// it answers /v2/. Stop terminates its whole process group.
+func StartDockerRegistry(ctx context.Context, opts DockerRegistryOptions) (*Registry, error) {
+	bin, err := DockerRegistryBinary()
+	if err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp("", "deckhand-registry-")
+	if err != nil {
+		return nil, fmt.Errorf("creating registry directory: %w", err)
+	}
+	data := opts.DataDir
+	if data == "" {
+		data = filepath.Join(work, "data")
+	}
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, fmt.Errorf("creating registry storage %s: %w", data, err)
+	}
+	port := opts.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	config := fmt.Sprintf(`version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+`, data, addr)
+	confPath := filepath.Join(work, "config.yml")
+	if err := os.WriteFile(confPath, []byte(config), 0o644); err != nil {
+		return nil, fmt.Errorf("writing registry config: %w", err)
+	}
+	logFile, err := os.Create(filepath.Join(work, "registry.log"))
+	if err != nil {
+		return nil, fmt.Errorf("creating registry log: %w", err)
+	}
+	cmd := exec.Command(bin, "serve", confPath)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = childProcAttr()
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); _ = logFile.Close() }()
+	stop := func() error {
+		defer func() { _ = os.RemoveAll(work) }()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+		return nil
+	}
+	if err := waitHTTP(ctx, "http://"+addr+"/v2/", exited, 20*time.Second); err != nil {
+		logText, _ := os.ReadFile(filepath.Join(work, "registry.log"))
+		_ = stop()
+		return nil, fmt.Errorf("docker-registry on %s did not become ready: %w\n%s", addr, err, tail(string(logText), 20))
+	}
+	return &Registry{Addr: addr, Kind: "docker-registry", DataDir: data, stop: stop}, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitHTTP(ctx context.Context, url string, exited <-chan error, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("process exited: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("timed out after %s: %v", timeout, last)
+}
