@@ -1,0 +1,314 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recorder collects handler calls in order.
+type recorder struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	r.calls = append(r.calls, s)
+	r.mu.Unlock()
+}
+
+func (r *recorder) get() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func fastBackoff(int) time.Duration { return 10 * time.Millisecond }
+
+func TestFIFOWithinQueue(t *testing.T) {
+	rec := &recorder{}
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		rec.add(q + ":" + tk.Hook)
+		return nil
+	})
+	for i := range 5 {
+		s.Add("main", Task{Hook: fmt.Sprint(i)})
+	}
+	s.Start(t.Context())
+	defer s.Stop()
+	waitUntil(t, "5 runs", func() bool { return len(rec.get()) == 5 })
+	want := []string{"main:0", "main:1", "main:2", "main:3", "main:4"}
+	if got := rec.get(); !slices.Equal(got, want) {
+		t.Fatalf("order = %v, want %v", got, want)
+	}
+}
+
+func TestFailingTaskBlocksOnlyItsQueue(t *testing.T) {
+	rec := &recorder{}
+	var mu sync.Mutex
+	attempts := 0
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		if tk.Hook == "broken" {
+			mu.Lock()
+			defer mu.Unlock()
+			attempts++
+			if attempts < 3 {
+				return errors.New("exit status 1")
+			}
+		}
+		rec.add(q + ":" + tk.Hook)
+		return nil
+	}, WithBackoff(func(n int) time.Duration { return 50 * time.Millisecond }))
+	s.Add("a", Task{Hook: "broken"})
+	s.Add("a", Task{Hook: "after-broken"})
+	for i := range 3 {
+		s.Add("b", Task{Hook: fmt.Sprint("b", i)})
+	}
+	s.Start(t.Context())
+	defer s.Stop()
+
+	waitUntil(t, "queue b to drain while a retries", func() bool {
+		return slices.Contains(rec.get(), "b:b2")
+	})
+	waitUntil(t, "broken to succeed on 3rd attempt and queue a to continue", func() bool {
+		return slices.Contains(rec.get(), "a:after-broken")
+	})
+	got := rec.get()
+	ia, ib := slices.Index(got, "a:broken"), slices.Index(got, "a:after-broken")
+	if ia < 0 || ib < ia {
+		t.Fatalf("queue a order broken: %v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if attempts != 3 {
+		t.Fatalf("attempts = %d, want 3", attempts)
+	}
+}
+
+func TestStatusShowsStuckHook(t *testing.T) {
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		if tk.Hook == "stuck.sh" {
+			return errors.New("jq: error: cannot iterate over null")
+		}
+		return nil
+	}, WithBackoff(func(int) time.Duration { return time.Hour }))
+	s.Add("main", Task{Hook: "stuck.sh", Kind: "HookRun", Description: "schedule"})
+	s.Add("main", Task{Hook: "next.sh", Kind: "HookRun"})
+	s.Ensure("idle")
+	s.Start(t.Context())
+	defer s.Stop()
+	waitUntil(t, "failure recorded", func() bool {
+		for _, st := range s.Status() {
+			if st.Name == "main" && st.Failures == 1 {
+				return true
+			}
+		}
+		return false
+	})
+	st := s.Status()
+	if len(st) != 2 || st[0].Name != "idle" || st[1].Name != "main" {
+		t.Fatalf("status queues = %+v", st)
+	}
+	m := st[1]
+	if m.Length != 2 || m.Current == nil || m.Current.Hook != "stuck.sh" || m.Current.Kind != "HookRun" {
+		t.Fatalf("main status = %+v", m)
+	}
+	if !strings.Contains(m.LastError, "cannot iterate") || m.RetryAt == nil || time.Until(*m.RetryAt) < 30*time.Minute {
+		t.Fatalf("main failure fields = %+v", m)
+	}
+	if got := s.Lengths(); got["main"] != 2 || got["idle"] != 0 {
+		t.Fatalf("lengths = %v", got)
+	}
+}
+
+func TestAllowFailureIsNotRetried(t *testing.T) {
+	rec := &recorder{}
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		rec.add(tk.Hook)
+		if tk.Hook == "flaky" {
+			return errors.New("boom")
+		}
+		return nil
+	}, WithBackoff(fastBackoff))
+	s.Add("main", Task{Hook: "flaky", AllowFailure: true})
+	s.Add("main", Task{Hook: "ok"})
+	s.Start(t.Context())
+	defer s.Stop()
+	waitUntil(t, "ok to run", func() bool { return slices.Contains(rec.get(), "ok") })
+	if got := rec.get(); !slices.Equal(got, []string{"flaky", "ok"}) {
+		t.Fatalf("calls = %v, want flaky once then ok", got)
+	}
+	if st := s.Status()[0]; st.Failures != 0 || st.LastError != "" || st.Length != 0 {
+		t.Fatalf("status after allowed failure = %+v", st)
+	}
+}
+
+func TestPanicIsRetried(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	done := make(chan struct{})
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n == 1 {
+			panic("nil map")
+		}
+		close(done)
+		return nil
+	}, WithBackoff(fastBackoff))
+	s.Add("main", Task{Hook: "p"})
+	s.Start(t.Context())
+	defer s.Stop()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("panicking task was not retried")
+	}
+}
+
+func TestCombineMergesConsecutiveTasksOfSameHook(t *testing.T) {
+	type payload []string
+	rec := &recorder{}
+	gate := make(chan struct{})
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		if tk.Hook == "gate" {
+			<-gate
+			return nil
+		}
+		rec.add(tk.Hook + "=" + strings.Join(tk.Payload.(payload), ","))
+		return nil
+	}, WithCombine(func(head, next Task) (Task, bool) {
+		if head.Hook != next.Hook || head.Hook == "gate" {
+			return head, false
+		}
+		head.Payload = append(slices.Clone(head.Payload.(payload)), next.Payload.(payload)...)
+		return head, true
+	}))
+	s.Add("main", Task{Hook: "gate"})
+	s.Start(t.Context())
+	defer s.Stop()
+	waitUntil(t, "gate to run", func() bool {
+		st := s.Status()
+		return len(st) == 1 && st[0].Current != nil && st[0].Current.Running
+	})
+	s.Add("main", Task{Hook: "h1", Payload: payload{"a"}})
+	s.Add("main", Task{Hook: "h1", Payload: payload{"b"}})
+	s.Add("main", Task{Hook: "h1", Payload: payload{"c"}})
+	s.Add("main", Task{Hook: "h2", Payload: payload{"d"}})
+	s.Add("main", Task{Hook: "h1", Payload: payload{"e"}})
+	close(gate)
+	waitUntil(t, "three runs", func() bool { return len(rec.get()) == 3 })
+	want := []string{"h1=a,b,c", "h2=d", "h1=e"}
+	if got := rec.get(); !slices.Equal(got, want) {
+		t.Fatalf("runs = %v, want %v", got, want)
+	}
+}
+
+func TestAddFirstRunsBeforeQueuedTasks(t *testing.T) {
+	rec := &recorder{}
+	gate := make(chan struct{})
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		if tk.Hook == "enable" {
+			<-gate
+		}
+		rec.add(tk.Hook)
+		return nil
+	})
+	s.Add("main", Task{Hook: "enable"})
+	s.Add("main", Task{Hook: "later"})
+	s.Start(t.Context())
+	defer s.Stop()
+	waitUntil(t, "enable running", func() bool {
+		st := s.Status()
+		return st[0].Current != nil && st[0].Current.Running
+	})
+	s.AddFirst("main", Task{Hook: "sync2"})
+	s.AddFirst("main", Task{Hook: "sync1"})
+	close(gate)
+	waitUntil(t, "all runs", func() bool { return len(rec.get()) == 4 })
+	if got, want := rec.get(), []string{"enable", "sync1", "sync2", "later"}; !slices.Equal(got, want) {
+		t.Fatalf("runs = %v, want %v", got, want)
+	}
+}
+
+func TestStopEndsGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	started := make(chan struct{})
+	var sawCancel sync.WaitGroup
+	sawCancel.Add(1)
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		if tk.Hook == "long" {
+			close(started)
+			<-ctx.Done()
+			sawCancel.Done()
+			return ctx.Err()
+		}
+		return errors.New("always failing")
+	}, WithBackoff(func(int) time.Duration { return time.Hour }))
+	s.Start(context.Background())
+	s.Add("running", Task{Hook: "long"})
+	s.Add("retrying", Task{Hook: "bad"})
+	for i := range 8 {
+		s.Ensure(fmt.Sprint("idle-", i))
+	}
+	<-started
+	waitUntil(t, "retrying queue to wait for its retry", func() bool {
+		for _, st := range s.Status() {
+			if st.Name == "retrying" && st.RetryAt != nil {
+				return true
+			}
+		}
+		return false
+	})
+	stopped := make(chan struct{})
+	go func() { s.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not return")
+	}
+	sawCancel.Wait()
+	waitUntil(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+	// Queues created after Stop get no worker.
+	s.Add("late", Task{Hook: "x"})
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("goroutines after Stop and Add = %d, before Start = %d", n, before)
+	}
+}
+
+func TestExponentialBackoffShape(t *testing.T) {
+	b := ExponentialBackoff(5*time.Second, 32*time.Second)
+	if d := b(1); d != 5*time.Second {
+		t.Fatalf("first retry = %v, want 5s", d)
+	}
+	if d := b(2); d < 7*time.Second || d >= 8*time.Second {
+		t.Fatalf("second retry = %v, want in [7s,8s)", d)
+	}
+	if d := b(3); d < 9*time.Second || d >= 10*time.Second {
+		t.Fatalf("third retry = %v, want in [9s,10s)", d)
+	}
+	for n := 6; n < 100; n += 10 {
+		if d := b(n); d != 32*time.Second {
+			t.Fatalf("retry %d = %v, want cap 32s", n, d)
+		}
+	}
+}
