@@ -1,0 +1,153 @@
+package schedule
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestParseForms(t *testing.T) {
+	base := time.Date(2026, 3, 10, 12, 0, 30, 0, time.UTC)
+	cases := []struct {
+		crontab string
+		next    time.Time
+	}{
+		// 5 fields: minute precision, seconds 0.
+		{"*/5 * * * *", time.Date(2026, 3, 10, 12, 5, 0, 0, time.UTC)},
+		// 6 fields: seconds first.
+		{"*/10 * * * * *", time.Date(2026, 3, 10, 12, 0, 40, 0, time.UTC)},
+		{"15 30 12 * * *", time.Date(2026, 3, 10, 12, 30, 15, 0, time.UTC)},
+		{"@every 1h30m", base.Add(90 * time.Minute)},
+		{"@hourly", time.Date(2026, 3, 10, 13, 0, 0, 0, time.UTC)},
+		{"@daily", time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC)},
+		// 13:00 in Berlin (UTC+1 in March before DST) is 12:00 UTC; next is tomorrow.
+		{"TZ=Europe/Berlin 0 0 13 * * *", time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC)},
+		{"CRON_TZ=Asia/Tokyo 0 22 * * *", time.Date(2026, 3, 10, 13, 0, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		s, err := Parse(c.crontab)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", c.crontab, err)
+		}
+		if got := s.Next(base); !got.Equal(c.next) {
+			t.Errorf("Parse(%q).Next = %v, want %v", c.crontab, got.UTC(), c.next)
+		}
+	}
+}
+
+func TestParseErrorsNameTheCrontab(t *testing.T) {
+	for _, bad := range []string{"", "* * *", "61 * * * *", "@sometimes", "TZ=Mars/Olympus * * * * *", "1 2 3 4 5 6 7"} {
+		_, err := Parse(bad)
+		if err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+			continue
+		}
+		if !strings.Contains(err.Error(), "crontab \""+bad+"\"") {
+			t.Errorf("Parse(%q) error %q does not name the crontab", bad, err)
+		}
+	}
+	s := New(func(Tick) {})
+	err := s.Add("010-hook.sh", "nightly", "61 * * * *")
+	if err == nil || !strings.Contains(err.Error(), `hook "010-hook.sh" binding "nightly"`) {
+		t.Fatalf("Add error = %v, want hook and binding named", err)
+	}
+}
+
+func TestTicksFanOutPerHook(t *testing.T) {
+	var mu sync.Mutex
+	var ticks []Tick
+	s := New(func(tk Tick) {
+		mu.Lock()
+		ticks = append(ticks, tk)
+		mu.Unlock()
+	})
+	for _, b := range []struct{ hook, binding, crontab string }{
+		{"b.sh", "every-second", "* * * * * *"},
+		{"a.sh", "first", "* * * * * *"},
+		{"a.sh", "second", "* * * * * *"},
+		{"a.sh", "first", "* * * * * *"}, // duplicate ignored
+		{"c.sh", "hourly", "@hourly"},
+	} {
+		if err := s.Add(b.hook, b.binding, b.crontab); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Start(t.Context())
+	defer s.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(ticks)
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no ticks within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	// The first firing delivers a.sh then b.sh, one Tick each.
+	if ticks[0].Hook != "a.sh" || !slices.Equal(ticks[0].Bindings, []string{"first", "second"}) {
+		t.Fatalf("tick 0 = %+v", ticks[0])
+	}
+	if ticks[1].Hook != "b.sh" || !slices.Equal(ticks[1].Bindings, []string{"every-second"}) {
+		t.Fatalf("tick 1 = %+v", ticks[1])
+	}
+	for _, tk := range ticks {
+		if tk.Hook == "c.sh" {
+			t.Fatalf("hourly hook fired: %+v", tk)
+		}
+	}
+}
+
+func TestRemoveHookStopsItsTicks(t *testing.T) {
+	got := make(chan Tick, 100)
+	s := New(func(tk Tick) { got <- tk })
+	if err := s.Add("gone.sh", "s", "* * * * * *"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add("stays.sh", "s", "@every 1s"); err != nil {
+		t.Fatal(err)
+	}
+	s.RemoveHook("gone.sh")
+	if len(s.entries) != 1 {
+		t.Fatalf("entries after RemoveHook = %d, want 1", len(s.entries))
+	}
+	s.Start(t.Context())
+	defer s.Stop()
+	select {
+	case tk := <-got:
+		if tk.Hook != "stays.sh" {
+			t.Fatalf("tick for %q after RemoveHook", tk.Hook)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no tick")
+	}
+}
+
+func TestStopEndsEngine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := New(func(Tick) {})
+	if err := s.Add("h", "b", "* * * * * *"); err != nil {
+		t.Fatal(err)
+	}
+	s.Start(ctx)
+	cancel()
+	s.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines = %d, before Start = %d", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
