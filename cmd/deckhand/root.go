@@ -20,5 +20,7 @@ develop a module on a laptop, publish it to an OCI registry, and run it in a clu
 	}
 	root.AddGroup(&cobra.Group{ID: groupEnvironment, Title: "Local environment:"})
 	root.AddCommand(newVersionCommand(), newDevCommand())
+	root.AddGroup(&cobra.Group{ID: groupModule, Title: "Module development:"})
+	root.AddCommand(newModuleCommand())
 	return root
 }
