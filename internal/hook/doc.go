@@ -1,0 +1,11 @@
+// Package hook owns shell-operator compatible hooks: discovery of executable
+// hook files, their --config output (configVersion v1 and legacy v0) with strict
+// validation, the binding context JSON handed to a hook run, combining of queued
+// binding contexts, and running a hook process with the env-var file protocol.
+//
+// It does not watch Kubernetes, keep snapshots, parse patch or metric files, or
+// schedule anything: internal/kube, internal/metrics, internal/schedule and
+// internal/queue do, consuming the plain types defined here.
+// This package must not import internal/kube, internal/runtime, internal/module
+// or anything above them.
+package hook
