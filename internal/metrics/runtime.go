@@ -1,0 +1,119 @@
+package metrics
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultPrefix prefixes the runtime's own metric names.
+const DefaultPrefix = "deckhand_"
+
+// HookRunBuckets are shell-operator's hook_run_seconds buckets.
+var HookRunBuckets = []float64{0, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500}
+
+// QueueState is what the runtime metrics need to know about one queue.
+type QueueState struct {
+	Name   string
+	Length int
+	// Hook is the hook of the head task while it runs or waits for a retry.
+	Hook string
+	// Failures counts consecutive failures of the head task (0 when healthy).
+	Failures int
+}
+
+// Runtime holds the hook runtime's own metrics.
+type Runtime struct {
+	HookRunSeconds       *prometheus.HistogramVec // hook, binding, queue
+	HookRunErrors        *prometheus.CounterVec   // hook, binding, queue
+	HookRunAllowedErrors *prometheus.CounterVec   // hook, binding, queue
+	HookRunSuccess       *prometheus.CounterVec   // hook, binding, queue
+	EventsReceived       *prometheus.CounterVec   // hook, binding, type (kubernetes event type, Synchronization or Schedule)
+	HookConfigErrors     *prometheus.GaugeVec     // hook: 1 while its --config is broken
+	TaskWaitSeconds      *prometheus.CounterVec   // hook, binding, queue: total time tasks waited in queues
+}
+
+// RuntimeOption configures NewRuntime.
+type RuntimeOption func(*runtimeOptions)
+
+type runtimeOptions struct {
+	prefix string
+	queues func() []QueueState
+}
+
+// WithPrefix replaces DefaultPrefix ("shell_operator_" gives shell-operator's names).
+func WithPrefix(p string) RuntimeOption { return func(o *runtimeOptions) { o.prefix = p } }
+
+// WithQueues exports tasks_queue_length{queue} and
+// tasks_queue_head_failures{queue,hook} from f at every scrape.
+func WithQueues(f func() []QueueState) RuntimeOption {
+	return func(o *runtimeOptions) { o.queues = f }
+}
+
+// NewRuntime creates the runtime metrics and registers them with reg.
+func NewRuntime(reg prometheus.Registerer, opts ...RuntimeOption) (*Runtime, error) {
+	o := runtimeOptions{prefix: DefaultPrefix}
+	for _, f := range opts {
+		f(&o)
+	}
+	p := o.prefix
+	hbq := []string{"hook", "binding", "queue"}
+	r := &Runtime{
+		HookRunSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: p + "hook_run_seconds", Help: "Duration of hook runs.", Buckets: HookRunBuckets,
+		}, hbq),
+		HookRunErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: p + "hook_run_errors_total", Help: "Failed hook runs that will be retried.",
+		}, hbq),
+		HookRunAllowedErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: p + "hook_run_allowed_errors_total", Help: "Failed hook runs of bindings with allowFailure.",
+		}, hbq),
+		HookRunSuccess: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: p + "hook_run_success_total", Help: "Successful hook runs.",
+		}, hbq),
+		EventsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: p + "events_received_total", Help: "Events received for hook bindings (kubernetes events, synchronizations, schedule ticks).",
+		}, []string{"hook", "binding", "type"}),
+		HookConfigErrors: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: p + "hook_config_errors", Help: "1 while the hook's --config output is broken, else 0.",
+		}, []string{"hook"}),
+		TaskWaitSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: p + "task_wait_in_queue_seconds_total", Help: "Time tasks waited in their queue before running.",
+		}, hbq),
+	}
+	cs := []prometheus.Collector{r.HookRunSeconds, r.HookRunErrors, r.HookRunAllowedErrors, r.HookRunSuccess, r.EventsReceived, r.HookConfigErrors, r.TaskWaitSeconds}
+	if o.queues != nil {
+		cs = append(cs, newQueueCollector(p, o.queues))
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering runtime metrics: %w", err)
+		}
+	}
+	return r, nil
+}
+
+type queueCollector struct {
+	length, failures *prometheus.Desc
+	states           func() []QueueState
+}
+
+func newQueueCollector(prefix string, f func() []QueueState) *queueCollector {
+	return &queueCollector{
+		length:   prometheus.NewDesc(prefix+"tasks_queue_length", "Tasks in the queue, including the running one.", []string{"queue"}, nil),
+		failures: prometheus.NewDesc(prefix+"tasks_queue_head_failures", "Consecutive failures of the task at the head of the queue; the hook label names the stuck hook.", []string{"queue", "hook"}, nil),
+		states:   f,
+	}
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.length
+	ch <- c.failures
+}
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, q := range c.states() {
+		ch <- prometheus.MustNewConstMetric(c.length, prometheus.GaugeValue, float64(q.Length), q.Name)
+		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.GaugeValue, float64(q.Failures), q.Name, q.Hook)
+	}
+}
