@@ -1,0 +1,214 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Option tunes a Client.
+type Option func(*clientOptions)
+
+type clientOptions struct {
+	keychain  authn.Keychain
+	caFile    string
+	insecure  bool
+	backoff   remote.Backoff
+	transport http.RoundTripper
+	userAgent string
+	jobs      int
+}
+
+// WithKeychain sets where credentials come from (default authn.DefaultKeychain).
+func WithKeychain(k authn.Keychain) Option { return func(o *clientOptions) { o.keychain = k } }
+
+// WithDockerConfig reads credentials from one docker config.json file
+// (its auths, credsStore and credHelpers), instead of the default lookup.
+func WithDockerConfig(path string) Option {
+	return func(o *clientOptions) { o.keychain = dockerConfigKeychain{path: path} }
+}
+
+// WithCAFile trusts the PEM certificates in path in addition to the system pool.
+func WithCAFile(path string) Option { return func(o *clientOptions) { o.caFile = path } }
+
+// WithInsecure allows plain HTTP (and skips TLS verification) for every registry.
+// Without it plain HTTP is used only for loopback registries.
+func WithInsecure(insecure bool) Option { return func(o *clientOptions) { o.insecure = insecure } }
+
+// WithRetryBackoff sets the backoff for retried requests (429, 5xx, network flakes).
+func WithRetryBackoff(b remote.Backoff) Option { return func(o *clientOptions) { o.backoff = b } }
+
+// WithTransport sets the base HTTP transport (TLS options then do not apply).
+func WithTransport(t http.RoundTripper) Option { return func(o *clientOptions) { o.transport = t } }
+
+// WithJobs sets how many blobs move in parallel (default 4).
+func WithJobs(n int) Option { return func(o *clientOptions) { o.jobs = n } }
+
+// DefaultBackoff retries a request up to 5 times, waiting 1s, 2s, 4s, 8s (±20%).
+var defaultBackoff = remote.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.2, Steps: 5}
+
+// Client talks to one or more registries. It caches tag lists per repository
+// for its lifetime (one command), so scanning a source lists each repo once.
+type Client struct {
+	opts      clientOptions
+	transport http.RoundTripper
+	insecure  bool
+
+	mu   sync.Mutex
+	tags map[string][]string
+}
+
+// NewClient builds a Client; it fails only on a bad CA file.
+func NewClient(opts ...Option) (*Client, error) {
+	o := clientOptions{keychain: authn.DefaultKeychain, backoff: defaultBackoff, userAgent: "deckhand", jobs: 4}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	base := o.transport
+	if base == nil {
+		t := remote.DefaultTransport.(*http.Transport).Clone()
+		tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+		if o.caFile != "" {
+			pem, err := os.ReadFile(o.caFile)
+			if err != nil {
+				return nil, fmt.Errorf("reading CA file %s: %w", o.caFile, err)
+			}
+			pool, err := x509.SystemCertPool()
+			if err != nil || pool == nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("CA file %s: no PEM certificates found", o.caFile)
+			}
+			tlsConf.RootCAs = pool
+		}
+		if o.insecure {
+			tlsConf.InsecureSkipVerify = true //nolint:gosec // asked for with --insecure
+		}
+		t.TLSClientConfig = tlsConf
+		base = t
+	}
+	return &Client{
+		opts:      o,
+		transport: plainHTTPGuard{next: base, allowAll: o.insecure},
+		insecure:  o.insecure,
+		tags:      map[string][]string{},
+	}, nil
+}
+
+// remoteOptions are the go-containerregistry options for one call.
+func (c *Client) remoteOptions(ctx context.Context, extra ...remote.Option) []remote.Option {
+	opts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(c.opts.keychain),
+		remote.WithTransport(c.transport),
+		remote.WithRetryBackoff(c.opts.backoff),
+		remote.WithUserAgent(c.opts.userAgent),
+		remote.WithJobs(c.opts.jobs),
+	}
+	return append(opts, extra...)
+}
+
+// nameOptions are the reference-parsing options (insecure allows http fallback).
+func (c *Client) nameOptions() []name.Option {
+	if c.insecure {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// ParseRepository parses "registry/path" with the client's insecurity setting.
+func (c *Client) parseRepo(s string) (name.Repository, error) {
+	repo, err := name.NewRepository(s, c.nameOptions()...)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("parsing repository %q: %w", s, err)
+	}
+	return repo, nil
+}
+
+// ParseReference parses an image reference with the client's insecurity setting.
+func (c *Client) ParseReference(s string) (name.Reference, error) {
+	ref, err := name.ParseReference(s, c.nameOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("parsing image reference %q: %w", s, err)
+	}
+	return ref, nil
+}
+
+// ListTags returns the tags of repo, from the cache after the first call.
+// A repository that does not exist has no tags.
+func (c *Client) ListTags(ctx context.Context, repo name.Repository) ([]string, error) {
+	key := repo.Name()
+	c.mu.Lock()
+	cached, ok := c.tags[key]
+	c.mu.Unlock()
+	if ok {
+		return cached, nil
+	}
+	tags, err := remote.List(repo, c.remoteOptions(ctx)...)
+	if err != nil {
+		if isNotFound(err) {
+			tags = nil
+		} else {
+			return nil, fmt.Errorf("listing tags of %s: %w", key, err)
+		}
+	}
+	c.mu.Lock()
+	c.tags[key] = tags
+	c.mu.Unlock()
+	return tags, nil
+}
+
+// forgetTags drops the cached tag list of repo after a write to it.
+func (c *Client) forgetTags(repo name.Repository) {
+	c.mu.Lock()
+	delete(c.tags, repo.Name())
+	c.mu.Unlock()
+}
+
+// head returns the descriptor of ref, or nil if it does not exist.
+func (c *Client) head(ctx context.Context, ref name.Reference) (*v1.Descriptor, error) {
+	desc, err := remote.Head(ref, c.remoteOptions(ctx)...)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("checking %s: %w", ref, err)
+	}
+	return desc, nil
+}
+
+// plainHTTPGuard refuses plain-HTTP requests to non-loopback hosts unless
+// insecure was asked for: go-containerregistry would otherwise fall back to
+// HTTP for private (RFC 1918) addresses on its own.
+type plainHTTPGuard struct {
+	next     http.RoundTripper
+	allowAll bool
+}
+
+func (g plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.allowAll && !isLoopbackHost(req.URL.Hostname()) {
+		return nil, fmt.Errorf("refusing plain HTTP to %s: pass --insecure to allow it", req.URL.Host)
+	}
+	return g.next.RoundTrip(req)
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,17 @@
+// Package registry owns the OCI side of a DKP module source: it turns a module
+// directory into the artifacts DKP reads (module bundle image, release image,
+// channel tags, the module's index tag in the source), writes them to an OCI
+// image layout or pushes them, and lists, inspects, pulls and safely unpacks
+// what a source holds.
+//
+// Registry layout for source S and module m (reference modules.md section 2):
+//
+//	S:m                       empty OCI image; the tag list of S is the catalogue
+//	S/m:vX.Y.Z                module bundle: module tree at / + version.json, images_digests.json
+//	S/m@sha256:...            container images named in images_digests.json
+//	S/m/release:vX.Y.Z        release image: version.json, changelog.yaml, module.yaml, ...
+//	S/m/release:<channel>     copy of one release:vX.Y.Z (alpha ... lts)
+//
+// It talks to registries only through go-containerregistry and must not
+// import internal/release, internal/runtime or anything under cmd/.
+package registry

@@ -1,0 +1,142 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// ImageInfo describes one image of a version.
+type ImageInfo struct {
+	Reference string `json:"reference"`
+	Digest    string `json:"digest"`
+	MediaType string `json:"mediaType"`
+	// Size is manifest + config + compressed layers, in bytes.
+	Size   int64 `json:"size"`
+	Layers int   `json:"layers"`
+}
+
+// VersionInfo is what `registry inspect` shows about one module version.
+type VersionInfo struct {
+	Source  string `json:"source"`
+	Module  string `json:"module"`
+	Version string `json:"version"`
+	// Channels are the channel tags whose version.json names this version.
+	Channels      []string          `json:"channels,omitempty"`
+	Bundle        ImageInfo         `json:"bundle"`
+	Release       ImageInfo         `json:"release"`
+	ImagesDigests map[string]string `json:"imagesDigests"`
+	Changelog     map[string]any    `json:"changelog,omitempty"`
+	// VersionJSON is the bundle's version.json.
+	VersionJSON string `json:"versionJSON"`
+}
+
+// resolveVersion turns a version or channel name into a version tag.
+func (c *Client) resolveVersion(ctx context.Context, src name.Repository, module, versionOrChannel string) (string, error) {
+	if IsChannel(versionOrChannel) {
+		ref, err := tagRef(src, module+"/release", versionOrChannel, c.nameOptions())
+		if err != nil {
+			return "", err
+		}
+		v, _, err := c.releaseVersion(ctx, ref)
+		if err != nil {
+			return "", fmt.Errorf("module %s channel %s: %w", module, versionOrChannel, err)
+		}
+		return v, nil
+	}
+	return ParseVersion(versionOrChannel)
+}
+
+// Inspect reads one version (or the version a channel points at) of module.
+func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel string) (*VersionInfo, error) {
+	src, err := c.parseRepo(source)
+	if err != nil {
+		return nil, err
+	}
+	version, err := c.resolveVersion(ctx, src, module, versionOrChannel)
+	if err != nil {
+		return nil, err
+	}
+	info := &VersionInfo{Source: src.Name(), Module: module, Version: version}
+
+	bundleRef, err := tagRef(src, module, version, c.nameOptions())
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := c.remoteImage(ctx, bundleRef)
+	if err != nil {
+		return nil, fmt.Errorf("module %s %s: %w", module, version, err)
+	}
+	if info.Bundle, err = describeImage(bundleRef, bundle); err != nil {
+		return nil, err
+	}
+	files, err := readImageFiles(bundle, "version.json", "images_digests.json")
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", bundleRef, err)
+	}
+	info.VersionJSON = string(files["version.json"])
+	info.ImagesDigests = map[string]string{}
+	if data, ok := files["images_digests.json"]; ok {
+		if err := json.Unmarshal(data, &info.ImagesDigests); err != nil {
+			return nil, fmt.Errorf("%s: images_digests.json: %w", bundleRef, err)
+		}
+	}
+
+	relRef, err := tagRef(src, module+"/release", version, c.nameOptions())
+	if err != nil {
+		return nil, err
+	}
+	release, err := c.remoteImage(ctx, relRef)
+	if err != nil {
+		return nil, fmt.Errorf("module %s %s: %w", module, version, err)
+	}
+	if info.Release, err = describeImage(relRef, release); err != nil {
+		return nil, err
+	}
+	relFiles, err := readImageFiles(release, "changelog.yaml", "changelog.yml")
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", relRef, err)
+	}
+	for _, n := range []string{"changelog.yaml", "changelog.yml"} {
+		if data, ok := relFiles[n]; ok {
+			// DKP tolerates a malformed changelog; so does inspect.
+			_ = yaml.Unmarshal(data, &info.Changelog)
+			break
+		}
+	}
+
+	tags, err := c.Tags(ctx, source, module)
+	if err != nil {
+		return nil, err
+	}
+	for _, vt := range tags.Versions {
+		if vt.Version == version {
+			info.Channels = vt.On
+		}
+	}
+	return info, nil
+}
+
+func describeImage(ref name.Reference, img v1.Image) (ImageInfo, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return ImageInfo{}, fmt.Errorf("reading manifest of %s: %w", ref, err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return ImageInfo{}, err
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return ImageInfo{}, err
+	}
+	size := int64(len(raw)) + m.Config.Size
+	for _, l := range m.Layers {
+		size += l.Size
+	}
+	return ImageInfo{Reference: ref.String(), Digest: d.String(), MediaType: string(m.MediaType), Size: size, Layers: len(m.Layers)}, nil
+}

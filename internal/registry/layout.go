@@ -1,0 +1,80 @@
+package registry
+
+import (
+	"fmt"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+)
+
+// Annotations of the descriptors in an OCI layout written by WriteLayout.
+const (
+	// AnnotationRefName is the tag (OCI standard annotation).
+	AnnotationRefName = "org.opencontainers.image.ref.name"
+	// AnnotationRepository is the repository path relative to the source:
+	// "" for the index tag, "<m>" for the bundle, "<m>/release" for releases.
+	AnnotationRepository = "io.deckhand.repository"
+)
+
+// Placement is one tagged artifact: where in a source it goes and what it is.
+type Placement struct {
+	// Repository relative to the source ("" = the source itself).
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	Digest     string `json:"digest"`
+	Image      v1.Image `json:"-"`
+}
+
+// Placements lists the tagged artifacts of a, in the order they must become
+// visible: bundle, release, channels, and last the index tag that makes DKP
+// discover the module.
+func (a *Artifacts) Placements(channels []string) ([]Placement, error) {
+	out := []Placement{
+		{Repository: a.Module, Tag: a.Version, Image: a.Bundle},
+		{Repository: a.Module + "/release", Tag: a.Version, Image: a.Release},
+	}
+	for _, ch := range channels {
+		if err := ValidateChannel(ch); err != nil {
+			return nil, err
+		}
+		out = append(out, Placement{Repository: a.Module + "/release", Tag: ch, Image: a.Release})
+	}
+	out = append(out, Placement{Repository: "", Tag: a.Module, Image: a.Index})
+	for i := range out {
+		d, err := out[i].Image.Digest()
+		if err != nil {
+			return nil, fmt.Errorf("digest of %s:%s: %w", out[i].Repository, out[i].Tag, err)
+		}
+		out[i].Digest = d.String()
+	}
+	return out, nil
+}
+
+// WriteLayout writes the artifacts (and channel tags) to a new OCI image
+// layout at dir, one descriptor per placement, annotated with its tag and
+// repository. dir must not exist or be empty.
+func WriteLayout(dir string, a *Artifacts, channels []string) ([]Placement, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("output directory %s is not empty", dir)
+	}
+	places, err := a.Placements(channels)
+	if err != nil {
+		return nil, err
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return nil, fmt.Errorf("creating OCI layout %s: %w", dir, err)
+	}
+	for _, pl := range places {
+		err := p.AppendImage(pl.Image, layout.WithAnnotations(map[string]string{
+			AnnotationRefName:    pl.Tag,
+			AnnotationRepository: pl.Repository,
+		}))
+		if err != nil {
+			return nil, fmt.Errorf("writing %s:%s to %s: %w", pl.Repository, pl.Tag, dir, err)
+		}
+	}
+	return places, nil
+}

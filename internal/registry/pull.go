@@ -1,0 +1,124 @@
+package registry
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// PullOptions tune Pull.
+type PullOptions struct {
+	Limits   UnpackLimits
+	Progress ProgressFunc
+}
+
+// PullResult says what Pull unpacked.
+type PullResult struct {
+	Source  string `json:"source"`
+	Module  string `json:"module"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+	Dir     string `json:"dir"`
+}
+
+// Pull downloads the module image of a version (or of the version a channel
+// points at) and unpacks it safely into dir, replacing dir as a whole.
+func (c *Client) Pull(ctx context.Context, source, module, versionOrChannel, dir string, opts PullOptions) (*PullResult, error) {
+	src, err := c.parseRepo(source)
+	if err != nil {
+		return nil, err
+	}
+	version, err := c.resolveVersion(ctx, src, module, versionOrChannel)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := tagRef(src, module, version, c.nameOptions())
+	if err != nil {
+		return nil, err
+	}
+	img, err := c.remoteImage(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("module %s %s: %w", module, version, err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	if err := UnpackImage(img, dir, opts.Limits, opts.Progress); err != nil {
+		return nil, fmt.Errorf("module %s %s (%s): %w", module, version, ref, err)
+	}
+	return &PullResult{Source: src.Name(), Module: module, Version: version, Digest: d.String(), Dir: dir}, nil
+}
+
+// UnpackImage extracts all layers of img into dir (see UnpackTars), reporting
+// compressed bytes read to progress.
+func UnpackImage(img v1.Image, dir string, limits UnpackLimits, progress ProgressFunc) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("reading layers: %w", err)
+	}
+	var total, done int64
+	for _, l := range layers {
+		s, err := l.Size()
+		if err != nil {
+			return err
+		}
+		total += s
+	}
+	return UnpackTars(dir, limits, func(yield func(io.Reader) error) error {
+		for i, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				return fmt.Errorf("layer %d: %w", i, err)
+			}
+			r := io.Reader(rc)
+			if progress != nil {
+				r = &countingReader{r: rc, n: &done, report: func(n int64) { progress(v1.Update{Total: total, Complete: n}) }}
+			}
+			tarStream, err := decompress(r, l)
+			if err == nil {
+				err = yield(tarStream)
+			}
+			_ = rc.Close()
+			if err != nil {
+				return fmt.Errorf("layer %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+}
+
+// decompress returns the tar stream of a compressed layer read from r:
+// gzip and plain tar are read inline; other compressions through the layer.
+func decompress(r io.Reader, l v1.Layer) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(2)
+	switch {
+	case bytes.Equal(magic, []byte{0x1f, 0x8b}):
+		return gzip.NewReader(br)
+	case len(magic) == 2 && (magic[0] == 0x28 && magic[1] == 0xb5):
+		return l.Uncompressed()
+	default:
+		return br, nil
+	}
+}
+
+type countingReader struct {
+	r      io.Reader
+	n      *int64
+	report func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.report(atomic.AddInt64(c.n, int64(n)))
+	}
+	return n, err
+}
