@@ -31,6 +31,7 @@ stops everything it started.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd, o) },
 	}
+	cmd.AddCommand(newDevPrepareCommand())
 	f := cmd.Flags()
 	f.BoolVar(&o.exitWhenReady, "exit-when-ready", false, "stop everything and exit as soon as it is all up (for scripts and tests)")
 	f.StringVar(&o.kubeconfig, "kubeconfig-out", "", "where to write the kubeconfig (default: <cache>/dev/kubeconfig)")

@@ -2,6 +2,7 @@ package localenv
 
 import (
 	"context"
+	"golang.org/x/mod/modfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,12 +58,25 @@ func TestEnsureKubeBinariesUsesKubebuilderAssets(t *testing.T) {
 	}
 }
 
-func TestKubernetesVersionMatchesClientGo(t *testing.T) {
-	cg := ClientGoVersion()
-	if cg == "" {
-		t.Fatal("no k8s.io/client-go in this test binary's build information")
+// Test binaries carry no dependency versions, so KubernetesVersion falls back
+// to a constant there; this keeps that constant in step with go.mod.
+func TestFallbackKubernetesVersionMatchesGoMod(t *testing.T) {
+	data, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if want := "v1." + strings.TrimPrefix(cg, "v0."); KubernetesVersion() != want {
-		t.Fatalf("KubernetesVersion() = %s, want %s for client-go %s", KubernetesVersion(), want, cg)
+	f, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, r := range f.Require {
+		if r.Mod.Path == "k8s.io/client-go" {
+			want := "v1." + strings.TrimPrefix(r.Mod.Version, "v0.")
+			if fallbackKubernetesVersion != want {
+				t.Fatalf("fallbackKubernetesVersion = %s, but go.mod requires client-go %s: set it to %s", fallbackKubernetesVersion, r.Mod.Version, want)
+			}
+			return
+		}
+	}
+	t.Fatal("go.mod does not require k8s.io/client-go")
 }

@@ -1,0 +1,59 @@
+# deckhand: the two commands a new machine needs are `make dev` and `make test`.
+# Everything they need is installed here; nothing is expected to be there by hand.
+
+GO            ?= go
+BIN           := bin
+GOLANGCI_VER  := v2.15.0
+GOLANGCI      := $(shell $(GO) env GOPATH)/bin/golangci-lint-$(GOLANGCI_VER)
+TEST_TIMEOUT  ?= 60m
+PKGS          := ./...
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS       := -X github.com/deckhand-dev/deckhand/internal/buildinfo.Version=$(VERSION) \
+                 -X github.com/deckhand-dev/deckhand/internal/buildinfo.Commit=$(COMMIT)
+
+.PHONY: all build dev test test-short setup lint fmt vet bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/deckhand ./cmd/deckhand
+
+## setup: install what the tests and `deckhand dev` need (Debian's docker-registry).
+setup:
+	@bash hack/setup.sh
+
+## dev: a real kube-apiserver + etcd and a registry on this machine, until Ctrl-C.
+dev: setup build
+	./$(BIN)/deckhand dev
+
+## test: every test, integration included (real API server, real registries).
+test: setup vet
+	@bash hack/prebuild-kube.sh
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+test-short: vet
+	$(GO) test -count=1 -short $(PKGS)
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## lint: gofmt, go vet and golangci-lint (installed from the Go module proxy).
+lint: vet $(GOLANGCI)
+	$(GOLANGCI) run $(PKGS)
+
+$(GOLANGCI):
+	GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VER)
+	mkdir -p $(dir $(GOLANGCI)) && mv $(BIN)/tools/golangci-lint $(GOLANGCI)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## bench: the benchmarks in bench/, figures go to bench/RESULTS.md.
+bench: setup
+	@bash hack/prebuild-kube.sh
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./bench/...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDevRunsUntilInterrupted runs `deckhand dev` as a user would: waits for
+// the export line, uses kubectl and the registry, presses Ctrl-C (SIGINT) and
+// checks that every process it started is gone and its ports are free.
+func TestDevRunsUntilInterrupted(t *testing.T) {
+	bin := deckhandBinary(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cmd := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig)
+	marker := markEnv(t, cmd)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+
+	lines := readLines(stdout)
+	exportLine := waitLine(t, lines, "export KUBECONFIG=", 10*time.Minute, &stderr)
+	if got := strings.TrimPrefix(exportLine, "export KUBECONFIG="); got != kubeconfig {
+		t.Fatalf("export line names %q, want %q", got, kubeconfig)
+	}
+	regLine := waitLine(t, lines, "# registry: ", time.Minute, &stderr)
+	regAddr := strings.Fields(strings.TrimPrefix(regLine, "# registry: "))[0]
+
+	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "namespace", "default", "-o", "name").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "namespace/default" {
+		t.Fatalf("kubectl get namespace default: %v: %s", err, out)
+	}
+	resp, err := http.Get("http://" + regAddr + "/v2/")
+	if err != nil {
+		t.Fatalf("registry %s: %v", regAddr, err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("registry /v2/ answered %s", resp.Status)
+	}
+	apiAddr := serverAddr(t, kubeconfig)
+	if children := markedPIDs(marker); len(children) < 3 {
+		t.Fatalf("expected etcd, kube-apiserver and docker-registry as children, found pids %v", children)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, cmd, &stderr)
+	assertGone(t, marker, apiAddr, regAddr)
+}
+
+// TestDevExitWhenReady checks the scripted mode: it comes up, prints the
+// export line, exits 0 and leaves nothing behind.
+func TestDevExitWhenReady(t *testing.T) {
+	bin := deckhandBinary(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cmd := exec.Command(bin, "dev", "--exit-when-ready", "--kubeconfig-out", kubeconfig)
+	marker := markEnv(t, cmd)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("deckhand dev --exit-when-ready: %v\nstderr:\n%s", err, stderr.String())
+		}
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		t.Fatalf("deckhand dev --exit-when-ready did not exit\nstderr:\n%s", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "export KUBECONFIG="+kubeconfig) {
+		t.Fatalf("no export line in output:\n%s", stdout.String())
+	}
+	var regAddr string
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(l, "# registry: ") {
+			regAddr = strings.Fields(strings.TrimPrefix(l, "# registry: "))[0]
+		}
+	}
+	if regAddr == "" {
+		t.Fatalf("no registry line in output:\n%s", stdout.String())
+	}
+	assertGone(t, marker, serverAddr(t, kubeconfig), regAddr)
+}
+
+func readLines(r interface{ Read([]byte) (int, error) }) <-chan string {
+	ch := make(chan string, 64)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+	}()
+	return ch
+}
+
+func waitLine(t *testing.T, lines <-chan string, prefix string, timeout time.Duration, stderr *bytes.Buffer) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("deckhand dev exited before printing %q\nstderr:\n%s", prefix, stderr.String())
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no line starting %q within %s\nstderr:\n%s", prefix, timeout, stderr.String())
+		}
+	}
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("deckhand dev after SIGINT: %v\nstderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("deckhand dev still running a minute after SIGINT\nstderr:\n%s", stderr.String())
+	}
+}
+
+// serverAddr reads the API server's host:port from a kubeconfig.
+func serverAddr(t *testing.T, kubeconfig string) string {
+	t.Helper()
+	data, err := os.ReadFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "server: ") {
+			return strings.TrimPrefix(strings.TrimPrefix(l, "server: "), "https://")
+		}
+	}
+	t.Fatalf("no server in kubeconfig:\n%s", data)
+	return ""
+}
+
+// markEnv gives the command (and so every process it starts) a unique
+// environment variable, so the test can find its processes in /proc.
+func markEnv(t *testing.T, cmd *exec.Cmd) string {
+	marker := fmt.Sprintf("DECKHAND_TEST_MARKER=%s-%d", t.Name(), time.Now().UnixNano())
+	cmd.Env = append(os.Environ(), marker)
+	return marker
+}
+
+// markedPIDs lists live (not zombie) processes whose environment holds marker.
+func markedPIDs(marker string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p))
+		if err != nil || !bytes.Contains(env, []byte(marker+"\x00")) {
+			continue
+		}
+		if stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); strings.Contains(string(stat), ") Z ") {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func assertGone(t *testing.T, marker string, addrs ...string) {
+	t.Helper()
+	if left := markedPIDs(marker); len(left) > 0 {
+		t.Errorf("processes still running after deckhand dev exited: %v", left)
+	}
+	for _, a := range addrs {
+		c, err := net.DialTimeout("tcp", a, time.Second)
+		if err == nil {
+			_ = c.Close()
+			t.Errorf("%s still accepts connections after deckhand dev exited", a)
+		}
+	}
+}

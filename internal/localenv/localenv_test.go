@@ -1,0 +1,149 @@
+package localenv_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/crane"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/deckhand-dev/deckhand/internal/localenv"
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const widgetCRD = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.test.deckhand.io
+spec:
+  group: test.deckhand.io
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wdg]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+`
+
+// TestControlPlaneServesCustomResources proves the API server is real: a CRD
+// is established, and a custom object is created, watched and deleted.
+func TestControlPlaneServesCustomResources(t *testing.T) {
+	cp := testenv.ControlPlane(t)
+	if _, err := os.Stat(cp.KubeconfigPath); err != nil {
+		t.Fatalf("kubeconfig not written: %v", err)
+	}
+	dyn, err := dynamic.NewForConfig(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Apply(t, cp.Config, widgetCRD)
+	crds := dyn.Resource(apiextv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
+	testenv.WaitFor(t, 30*time.Second, "CRD Established", func() (bool, string) {
+		u, err := crds.Get(context.Background(), "widgets.test.deckhand.io", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			if m["type"] == "Established" && m["status"] == "True" {
+				return true, ""
+			}
+		}
+		return false, "conditions: " + toString(conds)
+	})
+
+	ns := testenv.Namespace(t, cp.Config, "widgets")
+	widgets := dyn.Resource(schema.GroupVersionResource{Group: "test.deckhand.io", Version: "v1", Resource: "widgets"}).Namespace(ns)
+	w, err := widgets.Watch(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	testenv.Apply(t, cp.Config, "apiVersion: test.deckhand.io/v1\nkind: Widget\nmetadata: {name: w1, namespace: "+ns+"}\nspec: {size: 3}\n")
+	expectEvent(t, w, watch.Added, "w1")
+	if err := widgets.Delete(context.Background(), "w1", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expectEvent(t, w, watch.Deleted, "w1")
+}
+
+func expectEvent(t *testing.T, w watch.Interface, typ watch.EventType, name string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case ev := <-w.ResultChan():
+			u, ok := ev.Object.(*unstructured.Unstructured)
+			if ok && ev.Type == typ && u.GetName() == name {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no %s event for %s within 30s", typ, name)
+		}
+	}
+}
+
+func toString(v any) string {
+	b, _ := (&unstructured.Unstructured{Object: map[string]any{"v": v}}).MarshalJSON()
+	return string(b)
+}
+
+// TestRegistriesPushPull pushes a random image through both registries and
+// pulls it back by tag, checking the digest survives the round trip.
+func TestRegistriesPushPull(t *testing.T) {
+	for name, reg := range map[string]*localenv.Registry{
+		"docker-registry": testenv.DockerRegistry(t),
+		"in-process":      testenv.Registry(t),
+	} {
+		t.Run(name, func(t *testing.T) {
+			img, err := random.Image(1024, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := img.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := reg.Addr + "/deckhand/nested/path/image:v1"
+			if err := crane.Push(img, ref); err != nil {
+				t.Fatalf("push %s: %v", ref, err)
+			}
+			got, err := crane.Pull(ref)
+			if err != nil {
+				t.Fatalf("pull %s: %v", ref, err)
+			}
+			gotDigest, err := got.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotDigest != want {
+				t.Fatalf("digest after round trip = %s, want %s", gotDigest, want)
+			}
+			layers, err := got.Layers()
+			if err != nil || len(layers) != 3 {
+				t.Fatalf("pulled %d layers (err %v), want 3", len(layers), err)
+			}
+		})
+	}
+}
