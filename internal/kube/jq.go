@@ -1,0 +1,105 @@
+package kube
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/itchyny/gojq"
+)
+
+// jqProgram is a jq filter compiled once with gojq and run on many objects.
+type jqProgram struct {
+	code *gojq.Code
+	src  string
+}
+
+func compileJQ(src string) (*jqProgram, error) {
+	q, err := gojq.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("parsing jq %q: %w", src, err)
+	}
+	code, err := gojq.Compile(q)
+	if err != nil {
+		return nil, fmt.Errorf("compiling jq %q: %w", src, err)
+	}
+	return &jqProgram{code: code, src: src}, nil
+}
+
+// outputs runs the program on v (a decoded JSON value; integers of any Go
+// type are accepted) and collects its outputs. `halt` stops the program
+// without an error, as in shell-operator.
+func (p *jqProgram) outputs(v any) ([]any, error) {
+	iter := p.code.Run(jqInput(v))
+	var out []any
+	for {
+		r, ok := iter.Next()
+		if !ok {
+			return out, nil
+		}
+		if err, isErr := r.(error); isErr {
+			var halt *gojq.HaltError
+			if errors.As(err, &halt) && halt.Value() == nil {
+				return out, nil
+			}
+			return nil, fmt.Errorf("jq %q: %w", p.src, err)
+		}
+		out = append(out, r)
+	}
+}
+
+// filter runs the program and serializes its result exactly as
+// shell-operator does for filterResult: no output is `null`, one output is
+// that value, several outputs become a JSON array; compact JSON with sorted
+// keys and HTML characters escaped (encoding/json defaults, which
+// shell-operator's goccy/go-json reproduces).
+func (p *jqProgram) filter(v any) ([]byte, error) {
+	out, err := p.outputs(v)
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	switch len(out) {
+	case 0:
+		return []byte("null"), nil
+	case 1:
+		b, err = json.Marshal(out[0])
+	default:
+		b, err = json.Marshal(out)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jq %q: encoding result: %w", p.src, err)
+	}
+	return b, nil
+}
+
+// jqInput converts, in place, the integer types that unstructured objects
+// carry (int64) into int, the only integer type gojq accepts.
+func jqInput(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = jqInput(e)
+		}
+		return t
+	case []any:
+		for i, e := range t {
+			t[i] = jqInput(e)
+		}
+		return t
+	case int64:
+		return int(t)
+	case int32:
+		return int(t)
+	case float32:
+		return float64(t)
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := t.Float64()
+		return f
+	default:
+		return v
+	}
+}
