@@ -21,9 +21,9 @@ const (
 // Placement is one tagged artifact: where in a source it goes and what it is.
 type Placement struct {
 	// Repository relative to the source ("" = the source itself).
-	Repository string `json:"repository"`
-	Tag        string `json:"tag"`
-	Digest     string `json:"digest"`
+	Repository string   `json:"repository"`
+	Tag        string   `json:"tag"`
+	Digest     string   `json:"digest"`
 	Image      v1.Image `json:"-"`
 }
 
