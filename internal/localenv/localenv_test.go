@@ -56,21 +56,8 @@ func TestControlPlaneServesCustomResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Apply(t, cp.Config, widgetCRD)
-	crds := dyn.Resource(apiextv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
-	testenv.WaitFor(t, 30*time.Second, "CRD Established", func() (bool, string) {
-		u, err := crds.Get(context.Background(), "widgets.test.deckhand.io", metav1.GetOptions{})
-		if err != nil {
-			return false, err.Error()
-		}
-		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-		for _, c := range conds {
-			m, _ := c.(map[string]any)
-			if m["type"] == "Established" && m["status"] == "True" {
-				return true, ""
-			}
-		}
-		return false, "conditions: " + toString(conds)
-	})
+	testenv.WaitForCondition(t, cp.Config, apiextv1.SchemeGroupVersion.WithResource("customresourcedefinitions"),
+		"", "widgets.test.deckhand.io", "Established", 30*time.Second)
 
 	ns := testenv.Namespace(t, cp.Config, "widgets")
 	widgets := dyn.Resource(schema.GroupVersionResource{Group: "test.deckhand.io", Version: "v1", Resource: "widgets"}).Namespace(ns)
@@ -103,12 +90,6 @@ func expectEvent(t *testing.T, w watch.Interface, typ watch.EventType, name stri
 		}
 	}
 }
-
-func toString(v any) string {
-	b, _ := (&unstructured.Unstructured{Object: map[string]any{"v": v}}).MarshalJSON()
-	return string(b)
-}
-
 // TestRegistriesPushPull pushes a random image through both registries and
 // pulls it back by tag, checking the digest survives the round trip.
 func TestRegistriesPushPull(t *testing.T) {
