@@ -90,6 +90,7 @@ func expectEvent(t *testing.T, w watch.Interface, typ watch.EventType, name stri
 		}
 	}
 }
+
 // TestRegistriesPushPull pushes a random image through both registries and
 // pulls it back by tag, checking the digest survives the round trip.
 func TestRegistriesPushPull(t *testing.T) {
