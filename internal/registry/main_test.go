@@ -110,7 +110,10 @@ func readTree(t *testing.T, dir string) map[string]string {
 		if err != nil {
 			return err
 		}
-		fi, _ := d.Info()
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
 		prefix := ""
 		if fi.Mode()&0o111 != 0 {
 			prefix = "x:"

@@ -101,8 +101,10 @@ func (u *unpacker) extract(r io.Reader) error {
 		if name == "" {
 			continue
 		}
-		if done, err := u.whiteout(name); done || err != nil {
+		if done, err := u.whiteout(name); err != nil {
 			return err
+		} else if done {
+			continue
 		}
 		if err := u.entry(tr, hdr, name); err != nil {
 			return err
