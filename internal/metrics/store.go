@@ -91,6 +91,28 @@ func (s *Store) Apply(hook string, ops []Operation, extraLabels map[string]strin
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	next, err := s.nextLocked(hook, ops, extraLabels)
+	if err != nil {
+		return err
+	}
+	s.families = next.families
+	return nil
+}
+
+// Check reports the error Apply would return, without changing anything; a
+// runtime calls it before applying a hook's other outputs.
+func (s *Store) Check(hook string, ops []Operation, extraLabels map[string]string) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, err := s.nextLocked(hook, ops, extraLabels)
+	return err
+}
+
+// nextLocked computes the state after applying ops on a copy.
+func (s *Store) nextLocked(hook string, ops []Operation, extraLabels map[string]string) (*storeState, error) {
 	next := s.cloneLocked()
 	groups := map[string]bool{}
 	for _, op := range ops {
@@ -113,11 +135,10 @@ func (s *Store) Apply(hook string, ops []Operation, extraLabels map[string]strin
 			continue
 		}
 		if err := next.applyOne(s.groupOf(hook, op), op, s.labelsFor(hook, op, extraLabels)); err != nil {
-			return fmt.Errorf("hook %q: line %d: %w", hook, op.Line, err)
+			return nil, fmt.Errorf("hook %q: line %d: %w", hook, op.Line, err)
 		}
 	}
-	s.families = next.families
-	return nil
+	return next, nil
 }
 
 func (s *Store) groupOf(hook string, op Operation) string {

@@ -148,8 +148,12 @@ func TestStoreTypeConflictAppliesNothing(t *testing.T) {
 	if err := s.Apply("a.sh", mustParse(t, `{"name":"shared","set":1,"group":"keep"}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	err := s.Apply("b.sh", mustParse(t, `{"name":"fresh","set":9}
-{"name":"shared","add":1}`), nil)
+	bad := mustParse(t, `{"name":"fresh","set":9}
+{"name":"shared","add":1}`)
+	if err := s.Check("b.sh", bad, nil); err == nil {
+		t.Fatal("Check accepted a type conflict")
+	}
+	err := s.Apply("b.sh", bad, nil)
 	if err == nil || !strings.Contains(err.Error(), `hook "b.sh": line 2: metric "shared" is a gauge, action "add" needs a counter`) {
 		t.Fatalf("error = %v", err)
 	}
