@@ -1,0 +1,26 @@
+//go:build unix
+
+package hook
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// ownProcessGroup makes the hook the leader of a new process group and kills
+// the whole group on cancellation, so children a script started die with it.
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// maxRSS is the peak resident set size of the finished process in bytes.
+func maxRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return int64(ru.Maxrss) * 1024
+	}
+	return 0
+}
