@@ -14,6 +14,9 @@ import (
 // ErrVersionExists means the version is already in the source with other content.
 var ErrVersionExists = errors.New("version already published with different content")
 
+// Update is one progress report: bytes done of a total.
+type Update = v1.Update
+
 // ProgressFunc receives byte counts of a transfer as it goes.
 type ProgressFunc func(v1.Update)
 

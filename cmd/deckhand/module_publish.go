@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deckhand-dev/deckhand/internal/output"
+	"github.com/deckhand-dev/deckhand/internal/registry"
+)
+
+// addModulePublishCommands adds `module build` and `module push`.
+func addModulePublishCommands(moduleCmd *cobra.Command) {
+	moduleCmd.AddCommand(newModuleBuildCommand(), newModulePushCommand())
+}
+
+// artifactFlags are the inputs shared by build and push.
+type artifactFlags struct {
+	version    string
+	images     []string
+	imagesFile string
+}
+
+func (a *artifactFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&a.version, "version", "", "module version, semver (vX.Y.Z)")
+	cmd.Flags().StringArrayVar(&a.images, "image", nil, "container image of the module, NAME=REF (repeatable); its digest goes to images_digests.json")
+	cmd.Flags().StringVar(&a.imagesFile, "images-file", "", "file mapping image NAME to REF (YAML/JSON map, or a werf build report)")
+	_ = cmd.MarkFlagRequired("version")
+}
+
+func (a *artifactFlags) build(cmd *cobra.Command, dir string, c *registry.Client) (*registry.Artifacts, error) {
+	images, err := registry.ParseImageFlags(a.images)
+	if err != nil {
+		return nil, err
+	}
+	if a.imagesFile != "" {
+		fromFile, err := registry.LoadImagesFile(a.imagesFile)
+		if err != nil {
+			return nil, err
+		}
+		images = append(fromFile, images...)
+	}
+	return registry.Build(cmd.Context(), dir, registry.BuildOptions{Version: a.version, Images: images, Client: c})
+}
+
+func moduleDirArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}
+
+func newModuleBuildCommand() *cobra.Command {
+	var (
+		a        artifactFlags
+		f        registryFlags
+		out      string
+		channels []string
+	)
+	cmd := &cobra.Command{
+		Use:   "build [DIR]",
+		Short: "Build the module's OCI artifacts into an OCI image layout (no Docker needed)",
+		Long: `Builds the module image (module tree + version.json + images_digests.json), the release
+image (version.json, changelog.yaml, module.yaml, crds/, openapi/, docs) and the index image
+into an OCI image layout directory. The same files and version always give the same digests.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := moduleDirArg(args)
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			art, err := a.build(cmd, dir, c)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(dir, "dist", art.Module+"-"+art.Version)
+			}
+			places, err := registry.WriteLayout(out, art, channels)
+			if err != nil {
+				return err
+			}
+			res := map[string]any{"module": art.Module, "version": art.Version, "layout": out, "artifacts": places, "imagesDigests": art.ImagesDigests}
+			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				output.Row(w, "REPOSITORY", "TAG", "DIGEST")
+				for _, p := range places {
+					output.Row(w, dash(p.Repository), p.Tag, p.Digest)
+				}
+				fmt.Fprintf(w, "Written to %s\n", out)
+				return nil
+			})
+		},
+	}
+	a.bind(cmd)
+	f.bind(cmd.Flags())
+	cmd.Flags().StringVarP(&out, "layout", "o", "", "OCI layout directory to write (default DIR/dist/MODULE-VERSION)")
+	cmd.Flags().StringVar(&f.output, "format", "table", "output format: "+output.Formats)
+	cmd.Flags().StringArrayVar(&channels, "channel", nil, "also tag the release for this channel in the layout (repeatable)")
+	return cmd
+}
+
+func newModulePushCommand() *cobra.Command {
+	var (
+		a        artifactFlags
+		f        registryFlags
+		repo     string
+		channels []string
+		force    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "push [DIR]",
+		Short: "Build and push the module to a module source in a registry",
+		Long: `Pushes to --repo SOURCE: the module's container images (copied into SOURCE/MODULE by digest),
+SOURCE/MODULE:VERSION, SOURCE/MODULE/release:VERSION, the --channel tags, and last the index tag
+SOURCE:MODULE that makes DKP discover the module. An existing version with other content is
+refused unless --force; the same content again is a no-op.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			art, err := a.build(cmd, moduleDirArg(args), c)
+			if err != nil {
+				return err
+			}
+			progress, finish := f.progressFunc(cmd.ErrOrStderr(), "pushing "+art.Module+" "+art.Version)
+			res, err := c.Push(cmd.Context(), repo, art, registry.PushOptions{Channels: channels, Force: force, Progress: progress})
+			finish()
+			if err != nil {
+				return err
+			}
+			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				output.Row(w, "REFERENCE", "DIGEST")
+				for _, p := range res.Placements {
+					ref := res.Source + ":" + p.Tag
+					if p.Repository != "" {
+						ref = res.Source + "/" + p.Repository + ":" + p.Tag
+					}
+					output.Row(w, ref, p.Digest)
+				}
+				for _, k := range sortedKeys(res.Images) {
+					output.Row(w, res.Images[k], "("+k+")")
+				}
+				if res.Unchanged {
+					fmt.Fprintf(w, "%s %s was already published with the same content\n", res.Module, res.Version)
+				}
+				return nil
+			})
+		},
+	}
+	a.bind(cmd)
+	f.bind(cmd.Flags())
+	cmd.Flags().StringVar(&repo, "repo", "", "module source repository, REGISTRY/PATH (e.g. registry.example.io/acme/modules)")
+	cmd.Flags().StringArrayVar(&channels, "channel", nil, "point this release channel at the version (repeatable): "+fmt.Sprint(registry.Channels()))
+	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output format: "+output.Formats)
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite the version if it was published with different content")
+	_ = cmd.MarkFlagRequired("repo")
+	return cmd
+}

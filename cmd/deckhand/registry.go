@@ -1,0 +1,265 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/deckhand-dev/deckhand/internal/output"
+	"github.com/deckhand-dev/deckhand/internal/registry"
+)
+
+const groupPublish = "publish"
+
+// addPublishCommands attaches `module build|push` to the module command and
+// adds the `registry` command group to root.
+func addPublishCommands(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() == "module" {
+			addModulePublishCommands(c)
+		}
+	}
+	root.AddGroup(&cobra.Group{ID: groupPublish, Title: "Publishing:"})
+	root.AddCommand(newRegistryCommand())
+}
+
+// registryFlags are the connection and output flags of every registry command.
+type registryFlags struct {
+	config   string
+	caFile   string
+	insecure bool
+	output   string
+	progress bool
+}
+
+func (f *registryFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.config, "registry-config", "", "docker config.json with registry credentials (default: ~/.docker/config.json, $DOCKER_CONFIG, as docker does)")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file with extra CA certificates to trust for the registry")
+	fs.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS (loopback registries may use HTTP without it)")
+	fs.BoolVar(&f.progress, "progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress bar on stderr for transfers")
+}
+
+func (f *registryFlags) client() (*registry.Client, error) {
+	opts := []registry.Option{registry.WithInsecure(f.insecure)}
+	if f.config != "" {
+		opts = append(opts, registry.WithDockerConfig(f.config))
+	}
+	if f.caFile != "" {
+		opts = append(opts, registry.WithCAFile(f.caFile))
+	}
+	return registry.NewClient(opts...)
+}
+
+// progressFunc returns a progress callback drawing a bar on w, and a func to
+// finish the bar; both are no-ops when progress is off.
+func (f *registryFlags) progressFunc(w io.Writer, what string) (registry.ProgressFunc, func()) {
+	if !f.progress {
+		return nil, func() {}
+	}
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+	return func(u registry.Update) {
+			if u.Total > 0 && bar.GetMax64() != u.Total {
+				bar.ChangeMax64(u.Total)
+			}
+			_ = bar.Set64(u.Complete)
+		}, func() {
+			_ = bar.Finish()
+		}
+}
+
+func newRegistryCommand() *cobra.Command {
+	f := &registryFlags{}
+	cmd := &cobra.Command{
+		Use:     "registry",
+		Short:   "List, inspect and pull modules in a module source; move release channels",
+		GroupID: groupPublish,
+		Long: `A module source is a repository SOURCE (e.g. registry.example.io/acme/modules) laid out as DKP reads it:
+  SOURCE:<module>                 index tag (the tag list of SOURCE is the module catalogue)
+  SOURCE/<module>:vX.Y.Z          module image
+  SOURCE/<module>/release:vX.Y.Z  release image (version.json, changelog.yaml, module.yaml)
+  SOURCE/<module>/release:<channel>  alpha, beta, early-access, stable, rock-solid, lts`,
+	}
+	f.bind(cmd.PersistentFlags())
+	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: "+output.Formats)
+	cmd.AddCommand(
+		newRegistryLsCommand(f),
+		newRegistryTagsCommand(f),
+		newRegistryInspectCommand(f),
+		newRegistryPullCommand(f),
+		newRegistryChannelCommand(f),
+	)
+	return cmd
+}
+
+func newRegistryLsCommand(f *registryFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ls SOURCE",
+		Short: "List the modules registered in a source",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			mods, err := c.ListModules(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if mods == nil {
+				mods = []string{}
+			}
+			return output.Print(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "modules": mods}, func(w io.Writer) error {
+				output.Row(w, "MODULE")
+				for _, m := range mods {
+					output.Row(w, m)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func newRegistryTagsCommand(f *registryFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tags SOURCE MODULE",
+		Short: "List the versions and release channels of a module",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			tags, err := c.Tags(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			return output.Print(cmd.OutOrStdout(), f.output, tags, func(w io.Writer) error {
+				output.Row(w, "VERSION", "MODULE IMAGE", "RELEASE IMAGE", "CHANNELS")
+				for _, v := range tags.Versions {
+					output.Row(w, v.Version, yesNo(v.Bundle), yesNo(v.Release), dash(strings.Join(v.On, ",")))
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func newRegistryInspectCommand(f *registryFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect SOURCE MODULE VERSION|CHANNEL",
+		Short: "Show a module version: version.json, image digests, sizes, channels, changelog",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Inspect(cmd.Context(), args[0], args[1], args[2])
+			if err != nil {
+				return err
+			}
+			return output.Print(cmd.OutOrStdout(), f.output, info, func(w io.Writer) error {
+				output.Row(w, "Module:", info.Module)
+				output.Row(w, "Version:", info.Version)
+				output.Row(w, "Channels:", dash(strings.Join(info.Channels, ",")))
+				output.Row(w, "Module image:", info.Bundle.Reference)
+				output.Row(w, "", info.Bundle.Digest, fmt.Sprintf("%d bytes", info.Bundle.Size))
+				output.Row(w, "Release image:", info.Release.Reference)
+				output.Row(w, "", info.Release.Digest, fmt.Sprintf("%d bytes", info.Release.Size))
+				output.Row(w, "Images:", dash(""))
+				for _, k := range sortedKeys(info.ImagesDigests) {
+					output.Row(w, "", k, info.ImagesDigests[k])
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func newRegistryPullCommand(f *registryFlags) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "pull SOURCE MODULE VERSION|CHANNEL",
+		Short: "Download a module version and unpack it into a directory (replaced as a whole)",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			if dir == "" {
+				dir = args[1]
+			}
+			progress, finish := f.progressFunc(cmd.ErrOrStderr(), "pulling "+args[1]+" "+args[2])
+			res, err := c.Pull(cmd.Context(), args[0], args[1], args[2], filepath.Clean(dir), registry.PullOptions{Progress: progress})
+			finish()
+			if err != nil {
+				return err
+			}
+			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				output.Row(w, "Pulled", res.Module, res.Version, res.Digest, "into", res.Dir)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&dir, "dir", "d", "", "directory to unpack into (default ./MODULE)")
+	return cmd
+}
+
+func newRegistryChannelCommand(f *registryFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "channel SOURCE MODULE CHANNEL VERSION",
+		Short: "Point a release channel of a module at a published version",
+		Long:  "CHANNEL is one of " + strings.Join(registry.Channels(), ", ") + ".",
+		Args:  cobra.ExactArgs(4),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.SetChannel(cmd.Context(), args[0], args[1], args[2], args[3])
+			if err != nil {
+				return err
+			}
+			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				output.Row(w, "Channel", res.Channel, "of", res.Module, "->", res.Version, "(was "+dash(res.Previous)+")")
+				return nil
+			})
+		},
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
