@@ -1,0 +1,183 @@
+package kube
+
+import (
+	"crypto/md5"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
+)
+
+// entry is what a Monitor keeps per object: its key, the filter result, the
+// checksum that drives change detection, and the full JSON only when the
+// binding keeps full objects. This is the whole per-object memory cost: no
+// informer cache of full objects exists next to it.
+type entry struct {
+	namespace string
+	name      string
+	checksum  [md5.Size]byte
+	filter    []byte // nil without jqFilter
+	object    []byte // nil unless KeepFullObjectsInMemory
+}
+
+func (e *entry) key() string { return e.namespace + "/" + e.name }
+
+func (e *entry) item() ObjectAndFilterResult {
+	return ObjectAndFilterResult{Object: e.object, FilterResult: e.filter}
+}
+
+// project reduces an object from a watch to an entry: the jq output and its
+// MD5 (or, without jqFilter, the MD5 of the object's JSON, as
+// shell-operator does). The object is not referenced afterwards.
+func (c *compiledSpec) project(obj any) (*entry, error) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, fmt.Errorf("unexpected object type %T", obj)
+	}
+	e := &entry{namespace: u.GetNamespace(), name: u.GetName()}
+	var raw []byte
+	if c.spec.KeepFullObjectsInMemory || c.jq == nil {
+		var err error
+		if raw, err = u.MarshalJSON(); err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", e.key(), err)
+		}
+	}
+	if c.jq != nil {
+		out, err := c.jq.filter(u.Object)
+		if err != nil {
+			return nil, fmt.Errorf("jqFilter on %s: %w", e.key(), err)
+		}
+		e.filter = out
+		e.checksum = md5.Sum(out)
+	} else {
+		e.checksum = md5.Sum(raw)
+	}
+	if c.spec.KeepFullObjectsInMemory {
+		e.object = raw
+	}
+	return e, nil
+}
+
+// source is one list+watch of a Monitor: one namespace ("" = all) and one
+// name ("" = any). Its entries are its part of the snapshot.
+type source struct {
+	namespace string
+	name      string
+	entries   map[string]*entry
+	synced    bool // the first list was stored
+	stopped   bool
+	cancel    func()
+	lastErr   error // the last list/watch error, for WaitForSync
+}
+
+// sourceStore is the cache.ReflectorStore a source's reflector writes to.
+// It projects objects outside the Monitor's lock, then updates the source
+// and queues events under it.
+type sourceStore struct {
+	m   *Monitor
+	src *source
+}
+
+func (s sourceStore) Add(obj any) error    { s.watchEvent(obj, WatchAdded); return nil }
+func (s sourceStore) Update(obj any) error { s.watchEvent(obj, WatchModified); return nil }
+func (s sourceStore) Delete(obj any) error { s.watchEvent(obj, WatchDeleted); return nil }
+func (s sourceStore) Resync() error        { return nil }
+
+func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
+	m := s.m
+	e, err := m.spec.project(obj)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.src.stopped {
+		return
+	}
+	if err != nil {
+		// As in shell-operator: a jq error on an event drops the event.
+		m.log.Error("dropping watch event", "binding", m.spec.spec.Name, "event", string(typ), "error", err)
+		return
+	}
+	old := s.src.entries[e.key()]
+	if typ == WatchDeleted {
+		if old == nil {
+			return
+		}
+		delete(s.src.entries, e.key())
+		m.emitLocked(typ, e)
+		return
+	}
+	s.src.entries[e.key()] = e
+	if old != nil && old.checksum == e.checksum {
+		return // the filter result did not change: no event
+	}
+	m.emitLocked(typ, e)
+}
+
+// Replace is the reflector's (re)list. The first one fills the source; a
+// later one (after a watch could not resume) is diffed against what is kept,
+// so hooks see the changes they missed as events.
+func (s sourceStore) Replace(list []any, _ string) error {
+	m := s.m
+	fresh := make(map[string]*entry, len(list))
+	var firstErr error
+	for _, obj := range list {
+		e, err := m.spec.project(obj)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		fresh[e.key()] = e
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.src.stopped {
+		return nil
+	}
+	if firstErr != nil && !m.synced {
+		// As in shell-operator a jq error on the initial list fails the
+		// binding; WaitForSync reports it.
+		m.failLocked(fmt.Errorf("binding %q: initial list: %w", m.spec.spec.Name, firstErr))
+		return nil
+	}
+	if firstErr != nil {
+		m.log.Error("relist: dropping objects the jqFilter fails on", "binding", m.spec.spec.Name, "error", firstErr)
+	}
+	old := s.src.entries
+	s.src.entries = fresh
+	first := !s.src.synced
+	s.src.synced = true
+	for _, k := range sortedKeys(fresh) {
+		e := fresh[k]
+		prev, had := old[k]
+		switch {
+		case !had:
+			m.emitLocked(WatchAdded, e)
+		case prev.checksum != e.checksum:
+			m.emitLocked(WatchModified, e)
+		}
+	}
+	for _, k := range sortedKeys(old) {
+		if _, still := fresh[k]; !still {
+			m.emitLocked(WatchDeleted, old[k])
+		}
+	}
+	if first {
+		m.maybeSyncedLocked()
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]*entry) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, strings.Compare)
+	return keys
+}
