@@ -3,7 +3,10 @@ package hook
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"sort"
+	"strings"
 	"sync"
 )
 
@@ -60,7 +63,11 @@ func (l *lineLogger) emit(s string) {
 	if s == "" {
 		return
 	}
-	l.log.LogAttrs(context.Background(), slog.LevelInfo, s, slog.String("output", l.stream))
+	if msg, level, attrs, ok := jsonLine(s); ok {
+		l.log.LogAttrs(context.Background(), level, msg, append(attrs, slog.String("output", l.stream))...)
+	} else {
+		l.log.LogAttrs(context.Background(), slog.LevelInfo, s, slog.String("output", l.stream))
+	}
 	if l.keep == 0 {
 		return
 	}
@@ -74,4 +81,49 @@ func (l *lineLogger) last() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.tail...)
+}
+
+// jsonLine turns a line holding a JSON object (a hook logging structured
+// output) into a record: "msg" is the message, "level" the level, every
+// other key is kept under the "fields" group. Like shell-operator, deckhand
+// does this for every JSON line; anything else is logged verbatim.
+func jsonLine(s string) (string, slog.Level, []slog.Attr, bool) {
+	if !strings.HasPrefix(s, "{") {
+		return "", 0, nil, false
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return "", 0, nil, false
+	}
+	msg, _ := m["msg"].(string)
+	if msg == "" {
+		msg, _ = m["message"].(string)
+	}
+	level := slog.LevelInfo
+	if lv, ok := m["level"].(string); ok {
+		switch strings.ToLower(lv) {
+		case "debug", "trace":
+			level = slog.LevelDebug
+		case "warn", "warning":
+			level = slog.LevelWarn
+		case "error", "fatal":
+			level = slog.LevelError
+		}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if k != "msg" && k != "message" && k != "level" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	fields := make([]any, 0, len(keys))
+	for _, k := range keys {
+		fields = append(fields, slog.Any(k, m[k]))
+	}
+	var attrs []slog.Attr
+	if len(fields) > 0 {
+		attrs = append(attrs, slog.Group("fields", fields...))
+	}
+	return msg, level, attrs, true
 }

@@ -70,6 +70,7 @@ echo '{"operation":"Delete","kind":"Pod","name":"x"}' > "$KUBERNETES_PATCH_PATH"
 echo '[{"op":"add","path":"/a","value":1}]' > "$VALUES_JSON_PATCH_PATH"
 echo "hello from stdout"
 echo "warn from stderr" >&2
+echo '{"level":"warn","msg":"structured","count":2}'
 printf 'no newline at end'
 `)
 	h := &Hook{Name: "sub/hook.sh", Path: path, Config: Config{Version: ConfigV1}}
@@ -118,6 +119,7 @@ printf 'no newline at end'
 		`"msg":"hello from stdout","hook":"sub/hook.sh","output":"stdout"`,
 		`"msg":"warn from stderr","hook":"sub/hook.sh","output":"stderr"`,
 		`"msg":"no newline at end","hook":"sub/hook.sh","output":"stdout"`,
+		`"level":"WARN","msg":"structured","hook":"sub/hook.sh","fields":{"count":2},"output":"stdout"`,
 	} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs:\n%s\nmissing %s", logs.String(), want)
