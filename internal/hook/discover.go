@@ -62,9 +62,9 @@ func FindHooks(dir string, opts DiscoverOptions) ([]string, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	root, err := filepath.Abs(dir)
+	root, err := hooksRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("hooks dir %s: %w", dir, err)
+		return nil, err
 	}
 	excluded := append([]string{"lib"}, opts.ExcludeDirs...)
 	var paths []string
@@ -104,6 +104,20 @@ func FindHooks(dir string, opts DiscoverOptions) ([]string, error) {
 	return paths, nil
 }
 
+// hooksRoot is the absolute hooks dir with symlinks resolved, so a
+// symlinked hooks dir is walked like a real one.
+func hooksRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("hooks dir %s: %w", dir, err)
+	}
+	root, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", fmt.Errorf("hooks dir %s: %w", dir, err)
+	}
+	return root, nil
+}
+
 func warnLibExecutables(lib string, logger *slog.Logger) {
 	_ = filepath.WalkDir(lib, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -133,9 +147,9 @@ func Discover(ctx context.Context, dir string, opts DiscoverOptions) (hooks []*H
 	if err != nil {
 		return nil, nil, err
 	}
-	root, err := filepath.Abs(dir)
+	root, err := hooksRoot(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hooks dir %s: %w", dir, err)
+		return nil, nil, err
 	}
 	for _, path := range paths {
 		if ctx.Err() != nil {
@@ -146,7 +160,8 @@ func Discover(ctx context.Context, dir string, opts DiscoverOptions) (hooks []*H
 			return nil, nil, err
 		}
 		name := filepath.ToSlash(rel)
-		display := filepath.ToSlash(filepath.Join(filepath.Base(root), rel))
+		// Errors name the hook as the user wrote the dir, not its symlink target.
+		display := filepath.ToSlash(filepath.Join(filepath.Base(filepath.Clean(dir)), rel))
 		h, err := LoadHook(ctx, root, path, name, display, opts)
 		if err != nil {
 			hookErrs = append(hookErrs, err)

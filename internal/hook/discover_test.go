@@ -82,6 +82,24 @@ func TestDiscover(t *testing.T) {
 	}
 }
 
+func TestDiscoverSymlinkedDir(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real-hooks")
+	writeScript(t, real, "a.sh", configScript("configVersion: v1\nonStartup: 1"))
+	writeScript(t, real, "b.sh", configScript("configVersion: v1\nonStartup: x"))
+	link := filepath.Join(root, "hooks")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	hooks, errs, err := Discover(context.Background(), link, DiscoverOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil || len(hooks) != 1 || hooks[0].Name != "a.sh" {
+		t.Fatalf("hooks=%v errs=%v err=%v", hooks, errs, err)
+	}
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "hooks/b.sh: onStartup: ") {
+		t.Errorf("errors must name the dir as given: %v", errs)
+	}
+}
+
 func TestDiscoverMissingDir(t *testing.T) {
 	_, _, err := Discover(context.Background(), filepath.Join(t.TempDir(), "nope"), DiscoverOptions{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "nope") {
