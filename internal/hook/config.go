@@ -97,7 +97,7 @@ const (
 	WatchEventDeleted  WatchEvent = "Deleted"
 )
 
-// AllWatchEvents is the executeHookOnEvent default.
+// allWatchEvents is the executeHookOnEvent default.
 var allWatchEvents = []WatchEvent{WatchEventAdded, WatchEventModified, WatchEventDeleted}
 
 // AllWatchEvents returns a fresh copy of the default executeHookOnEvent list.

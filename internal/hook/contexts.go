@@ -5,7 +5,7 @@ func OnStartupContext() BindingContext {
 	return BindingContext{Binding: OnStartupName, BindingType: BindingOnStartup}
 }
 
-// ScheduleContext is the context of a tick of schedule binding s.
+// Context is the binding context of a tick of schedule binding s.
 func (s ScheduleBinding) Context() BindingContext {
 	return BindingContext{
 		Binding:          s.Name,
