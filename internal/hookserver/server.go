@@ -1,0 +1,299 @@
+package hookserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
+	"k8s.io/client-go/rest"
+
+	"github.com/deckhand-dev/deckhand/internal/hook"
+	"github.com/deckhand-dev/deckhand/internal/metrics"
+	"github.com/deckhand-dev/deckhand/internal/queue"
+)
+
+// Options configure a Server.
+type Options struct {
+	// HooksDir is the directory searched for hooks (recursively).
+	HooksDir string
+	// RestConfig reaches the cluster.
+	RestConfig *rest.Config
+	// ListenAddress serves /metrics, /healthz, /readyz and /debug ("" = no HTTP server).
+	ListenAddress string
+	// LeaderElection, when set, makes only the Lease holder run hooks.
+	LeaderElection *LeaderElection
+	// TempDir holds the per-run files of hooks ("" = os.TempDir()).
+	TempDir string
+	// Logger receives the server's and the hooks' logs (nil = slog.Default()).
+	Logger *slog.Logger
+	// MetricsPrefix prefixes runtime metric names (default metrics.DefaultPrefix).
+	MetricsPrefix string
+	// Backoff overrides the retry delays of failed tasks (default queue.DefaultBackoff).
+	Backoff queue.BackoffFunc
+	// Executor runs hook processes (default hook.ShellExecutor).
+	Executor hook.Executor
+	// Env is added to the environment of every hook run.
+	Env []string
+}
+
+type serverState int
+
+const (
+	stateStandby serverState = iota
+	stateStarting
+	stateRunning
+	stateFailed
+)
+
+// Server runs the hooks of one directory, like shell-operator.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	registry     *prometheus.Registry
+	hookRegistry *prometheus.Registry
+	metrics      *metrics.Runtime
+	store        *metrics.Store
+
+	listenOnce sync.Once
+	listener   net.Listener
+	listenErr  error
+
+	mu           sync.Mutex
+	hooks        []*hookState
+	byName       map[string]*hookState
+	configErrors map[string]error
+	loadErr      error
+	loaded       bool
+	state        serverState
+	runErr       error
+	leader       string
+	engine       *engine // the running hooks, nil while standby
+}
+
+// hookState is one loaded hook and what the server keeps for it.
+type hookState struct {
+	hook.Hook
+	limiter *rate.Limiter
+}
+
+// New creates a Server; it does not touch the cluster or the hooks yet.
+func New(opts Options) (*Server, error) {
+	if opts.HooksDir == "" {
+		return nil, errors.New("hooks dir is required")
+	}
+	if opts.RestConfig == nil {
+		return nil, errors.New("kubernetes rest config is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MetricsPrefix == "" {
+		opts.MetricsPrefix = metrics.DefaultPrefix
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = queue.DefaultBackoff
+	}
+	if opts.Executor == nil {
+		opts.Executor = hook.ShellExecutor{}
+	}
+	s := &Server{
+		opts:         opts,
+		log:          opts.Logger,
+		registry:     prometheus.NewRegistry(),
+		hookRegistry: prometheus.NewRegistry(),
+		store:        metrics.NewStore(),
+		byName:       map[string]*hookState{},
+		configErrors: map[string]error{},
+	}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.hookRegistry.MustRegister(s.store)
+	m, err := metrics.NewRuntime(s.registry, metrics.WithPrefix(opts.MetricsPrefix), metrics.WithQueues(s.queueStates))
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	return s, nil
+}
+
+// Listen binds the HTTP address now (Run does it otherwise) and returns it;
+// useful with ":0".
+func (s *Server) Listen() (net.Addr, error) {
+	s.listenOnce.Do(func() {
+		if s.opts.ListenAddress == "" {
+			s.listenErr = errors.New("no listen address")
+			return
+		}
+		s.listener, s.listenErr = net.Listen("tcp", s.opts.ListenAddress)
+		if s.listenErr != nil {
+			s.listenErr = fmt.Errorf("listening on %s: %w", s.opts.ListenAddress, s.listenErr)
+		}
+	})
+	if s.listenErr != nil {
+		return nil, s.listenErr
+	}
+	return s.listener.Addr(), nil
+}
+
+// Run loads the hooks, serves HTTP and runs the hooks (when leading) until
+// ctx is cancelled. Broken hook configs do not stop it: they are logged,
+// reported by /readyz and the hook_config_errors metric, and those hooks do
+// not run. It returns an error when it cannot serve or lost the Lease.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if s.opts.ListenAddress != "" {
+		if _, err := s.Listen(); err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http server stopped", "error", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-ctx.Done()
+			shutdownCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
+			defer c()
+			_ = srv.Shutdown(shutdownCtx)
+		}()
+	}
+	s.load(ctx)
+	if s.opts.LeaderElection == nil {
+		s.runHooks(ctx)
+		return nil
+	}
+	return runLeading(ctx, s.opts.RestConfig, *s.opts.LeaderElection, func(id string) {
+		s.mu.Lock()
+		s.leader = id
+		s.mu.Unlock()
+		s.log.Info("hooks leader", "identity", id)
+	}, s.runHooks)
+}
+
+// runHooks runs the loaded hooks until ctx is done.
+func (s *Server) runHooks(ctx context.Context) {
+	s.setState(stateStarting, nil)
+	e, err := newEngine(s)
+	if err != nil {
+		s.log.Error("cannot start hooks", "error", err)
+		s.setState(stateFailed, err)
+		<-ctx.Done()
+		return
+	}
+	s.mu.Lock()
+	s.engine = e
+	s.mu.Unlock()
+	e.run(ctx)
+	s.mu.Lock()
+	s.engine = nil
+	s.mu.Unlock()
+	s.setState(stateStandby, nil)
+}
+
+func (s *Server) setState(st serverState, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state, s.runErr = st, err
+}
+
+// Ready reports whether the server runs all hooks with nothing broken, and
+// if not, why (each problem names the hook or step).
+func (s *Server) Ready() (bool, []string) {
+	p := s.readinessProblems()
+	return len(p) == 0, p
+}
+
+func (s *Server) role() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case stateStarting:
+		return "starting"
+	case stateRunning:
+		return "leader"
+	case stateFailed:
+		return "failed"
+	}
+	if s.opts.LeaderElection != nil {
+		return "standby (leader: " + s.leader + ")"
+	}
+	return "stopped"
+}
+
+func (s *Server) hookNames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.hooks))
+	for _, h := range s.hooks {
+		names = append(names, h.Name)
+	}
+	return names
+}
+
+func (s *Server) currentEngine() *engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.engine
+}
+
+func (s *Server) queueStatus() []queue.Status {
+	if e := s.currentEngine(); e != nil {
+		return e.queues.Status()
+	}
+	return []queue.Status{}
+}
+
+func (s *Server) queueStates() []metrics.QueueState {
+	st := s.queueStatus()
+	out := make([]metrics.QueueState, 0, len(st))
+	for _, q := range st {
+		qs := metrics.QueueState{Name: q.Name, Length: q.Length, Failures: q.Failures}
+		if q.Current != nil {
+			qs.Hook = q.Current.Hook
+		}
+		out = append(out, qs)
+	}
+	return out
+}
+
+// snapshots returns the debug view of one hook's snapshots.
+func (s *Server) snapshots(name string) (HookSnapshots, bool) {
+	s.mu.Lock()
+	h, ok := s.byName[name]
+	e := s.engine
+	s.mu.Unlock()
+	if !ok {
+		return HookSnapshots{}, false
+	}
+	out := HookSnapshots{Hook: name, Snapshots: map[string][]SnapshotObject{}}
+	for _, b := range h.Config.Kubernetes {
+		objs := []SnapshotObject{}
+		if e != nil {
+			for _, o := range e.snapshot(h.Name, b.Name) {
+				objs = append(objs, SnapshotObject{Object: o.Object, FilterResult: o.FilterResult})
+			}
+		}
+		out.Snapshots[b.Name] = objs
+	}
+	return out, true
+}
+
+func sortedHooks(hs []*hookState) {
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
+}
