@@ -50,6 +50,9 @@ type RunOptions struct {
 	Logger *slog.Logger
 	// KeepFiles leaves the per-run directory in place (DEBUG_KEEP_TMP_FILES).
 	KeepFiles bool
+	// OutputWait bounds how long Run waits for stdout/stderr to close after
+	// the hook exited (a background child may hold them); 0 means 5s.
+	OutputWait time.Duration
 }
 
 // Result is what a hook run produced. Files are returned raw: parsing
@@ -133,10 +136,19 @@ func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext
 	cmd.Env = append(append(os.Environ(), opts.Env...), env...)
 	ownProcessGroup(cmd)
 	// Grandchildren holding the pipes must not keep Run waiting forever.
-	cmd.WaitDelay = 5 * time.Second
+	cmd.WaitDelay = opts.OutputWait
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = 5 * time.Second
+	}
 
 	res := &Result{}
 	stderrLog, runErr := runLogged(cmd, logger)
+	if errors.Is(runErr, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
+		// The hook succeeded; only a process it left behind kept the
+		// output open. shell-operator would hang here.
+		logger.Warn("hook exited but a background process kept its output open; output after exit is lost")
+		runErr = nil
+	}
 	res.ExitCode = -1
 	if cmd.ProcessState != nil {
 		res.ExitCode = cmd.ProcessState.ExitCode()

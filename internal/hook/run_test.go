@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -220,5 +222,35 @@ wait
 func TestSafeName(t *testing.T) {
 	if got := safeName("002-pods/hook name.sh"); got != "002-pods-hook-name.sh" {
 		t.Errorf("safeName = %q", got)
+	}
+}
+
+func TestRunBackgroundChildKeepingOutputOpen(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "bg.pid")
+	path := writeScript(t, dir, "bg.sh", `
+sleep 300 &
+echo $! > "`+pidFile+`"
+echo '{"name":"m","action":"set","value":1}' > "$METRICS_PATH"
+exit 0
+`)
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	h := &Hook{Name: "bg.sh", Path: path, Config: Config{Version: ConfigV1}}
+	var logs syncBuffer
+	res, err := Run(context.Background(), h, nil, RunOptions{TmpDir: t.TempDir(), OutputWait: 100 * time.Millisecond, Logger: jsonLogger(&logs)})
+	if err != nil {
+		t.Fatalf("a hook that exited 0 must succeed: %v", err)
+	}
+	if !strings.Contains(string(res.Metrics), `"name":"m"`) {
+		t.Errorf("metrics = %q", res.Metrics)
+	}
+	if !strings.Contains(logs.String(), "background process kept its output open") {
+		t.Errorf("no warning in logs:\n%s", logs.String())
 	}
 }
