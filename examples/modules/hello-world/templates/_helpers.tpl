@@ -1,0 +1,5 @@
+{{- define "hello-world.labels" -}}
+heritage: deckhouse
+module: {{ $.Chart.Name }}
+app: {{ $.Chart.Name }}
+{{- end -}}

@@ -1,0 +1,95 @@
+package helm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/ignore"
+)
+
+// DefaultChartVersion is the version given to a chart synthesized for a module without Chart.yaml.
+const DefaultChartVersion = "0.0.1"
+
+// LoadChart loads the chart in dir. A module may leave out Chart.yaml (DKP
+// generates one); then a chart named name is synthesized in memory, the
+// directory is read honouring .helmignore, and nothing is written to disk.
+func LoadChart(dir, name string) (*chart.Chart, error) {
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil {
+		c, err := loader.LoadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("loading chart %s: %w", dir, err)
+		}
+		return c, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, "Chart.yaml"), err)
+	}
+	files, err := readChartFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	meta := fmt.Sprintf("apiVersion: v2\nname: %s\nversion: %s\n", name, DefaultChartVersion)
+	files = append(files, &archive.BufferedFile{Name: "Chart.yaml", Data: []byte(meta)})
+	c, err := loader.LoadFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("loading chart %s (generated Chart.yaml): %w", dir, err)
+	}
+	return c, nil
+}
+
+func readChartFiles(dir string) ([]*archive.BufferedFile, error) {
+	rules := ignore.Empty()
+	if ifile := filepath.Join(dir, ignore.HelmIgnore); fileExists(ifile) {
+		r, err := ignore.ParseFile(ifile)
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s: %w", ifile, err)
+		}
+		rules = r
+	}
+	rules.AddDefaults()
+	var files []*archive.BufferedFile
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if rules.Ignore(rel, fi) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !fi.Mode().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		files = append(files, &archive.BufferedFile{Name: rel, ModTime: fi.ModTime(), Data: bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading chart files in %s: %w", dir, err)
+	}
+	return files, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -1,0 +1,139 @@
+package module
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// lintDefinition runs dmt's module/definition-file rule on module.yaml.
+func lintDefinition(c *collector, dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, DefinitionFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		c.add(LinterModule, "definition-file", DefinitionFile, 0, "module.yaml is missing (it names the module and its requirements)")
+		return
+	}
+	if err != nil {
+		c.add(LinterModule, "definition-file", DefinitionFile, 0, "%v", err)
+		return
+	}
+	def, doc, err := ParseDefinition(DefinitionFile, data)
+	for _, e := range unjoin(err) {
+		if e == nil {
+			continue
+		}
+		var fe *FileError
+		if errors.As(e, &fe) {
+			c.add(LinterModule, "definition-file", DefinitionFile, fe.Line, "%s", messageOf(fe.Field, fe.Err))
+		} else {
+			c.add(LinterModule, "definition-file", DefinitionFile, 0, "%v", e)
+		}
+	}
+	if def == nil {
+		return
+	}
+	lintUnknownKeys(c, data, doc)
+	if def.Descriptions.En == "" {
+		c.add(LinterModule, "definition-file", DefinitionFile, doc.Line("descriptions"), "descriptions.en is required")
+	}
+	if def.Description != "" {
+		c.warn(LinterModule, "definition-file", DefinitionFile, doc.Line("description"), "description is deprecated: use descriptions.en and descriptions.ru")
+	}
+	if def.Stage == "" {
+		c.warn(LinterModule, "definition-file", DefinitionFile, 0, "stage is not set (Experimental, Preview, General Availability or Deprecated)")
+	}
+	if def.Disable != nil && def.Disable.Messages.En != "" && def.Disable.Message == "" {
+		c.warn(LinterModule, "definition-file", DefinitionFile, doc.Line("disable.messages"), "disable.messages is read only by DKP >= 1.77: keep disable.message as a fallback")
+	}
+}
+
+var definitionKeys = map[string]bool{
+	"name": true, "weight": true, "critical": true, "stage": true, "namespace": true, "subsystems": true,
+	"tags": true, "exclusiveGroup": true, "description": true, "descriptions": true, "requirements": true,
+	"disable": true, "accessibility": true, "update": true,
+}
+
+func lintUnknownKeys(c *collector, data []byte, doc *Document) {
+	raw := map[string]any{}
+	if yaml.Unmarshal(data, &raw) != nil {
+		return
+	}
+	for k := range raw {
+		if !definitionKeys[k] {
+			c.add(LinterModule, "definition-file", DefinitionFile, doc.Line(k), "unknown field %q", k)
+		}
+	}
+}
+
+// lintFiles runs the file-presence rules: helmignore, legacy-release-file,
+// enabled-script, oss and documentation/readme.
+func lintFiles(c *collector, dir string) {
+	hi, err := os.ReadFile(filepath.Join(dir, ".helmignore"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.add(LinterModule, "helmignore", ".helmignore", 0, ".helmignore is missing: exclude crds, hooks, images and openapi from the Helm release")
+	case err != nil:
+		c.add(LinterModule, "helmignore", ".helmignore", 0, "%v", err)
+	default:
+		lines := 0
+		for i, line := range strings.Split(string(hi), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			lines++
+			switch strings.TrimSuffix(strings.TrimPrefix(line, "/"), "/") {
+			case "*", "**":
+				c.add(LinterModule, "helmignore", ".helmignore", i+1, "pattern %q ignores the whole chart", line)
+			case "templates", "Chart.yaml", "templates/*":
+				c.add(LinterModule, "helmignore", ".helmignore", i+1, "pattern %q hides %s from Helm", line, line)
+			}
+		}
+		if lines == 0 {
+			c.add(LinterModule, "helmignore", ".helmignore", 0, ".helmignore has no patterns")
+		}
+	}
+	if exists(filepath.Join(dir, "release.yaml")) {
+		c.add(LinterModule, "legacy-release-file", "release.yaml", 0, "release.yaml is not used any more: the version comes from the release image's version.json")
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "enabled")); err == nil && strings.TrimSpace(string(data)) != "" {
+		c.warn(LinterModule, "enabled-script", "enabled", 0, "the enabled script is deprecated; prefer module.yaml requirements")
+	}
+	lintOSS(c, dir)
+	if !exists(filepath.Join(dir, "docs", "README.md")) {
+		c.add(LinterDocumentation, "readme", "docs/README.md", 0, "docs/README.md is missing")
+	}
+}
+
+func lintOSS(c *collector, dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, "oss.yaml"))
+	if errors.Is(err, fs.ErrNotExist) {
+		if exists(filepath.Join(dir, "images")) {
+			c.add(LinterModule, "oss", "oss.yaml", 0, "oss.yaml is missing: a module with images lists the open-source projects it ships")
+		}
+		return
+	}
+	if err != nil {
+		c.add(LinterModule, "oss", "oss.yaml", 0, "%v", err)
+		return
+	}
+	var list []map[string]any
+	if err := yaml.Unmarshal(data, &list); err != nil {
+		c.add(LinterModule, "oss", "oss.yaml", 0, "must be a list of projects: %v", err)
+		return
+	}
+	for i, p := range list {
+		for _, k := range []string{"name", "description", "link", "license"} {
+			if s, _ := p[k].(string); s == "" {
+				c.add(LinterModule, "oss", "oss.yaml", 0, "project [%d]: %s is required", i, k)
+			}
+		}
+		if p["version"] == nil && p["versions"] == nil {
+			c.add(LinterModule, "oss", "oss.yaml", 0, "project [%d]: version or versions is required", i)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package module
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"helm.sh/helm/v4/pkg/strvals"
+	"sigs.k8s.io/yaml"
+
+	"github.com/deckhand-dev/deckhand/internal/buildinfo"
+	"github.com/deckhand-dev/deckhand/internal/helm"
+	"github.com/deckhand-dev/deckhand/internal/values"
+)
+
+// Render renders a module's chart offline with values built exactly as the
+// runtime builds them (values.Build) and handed to Helm as
+// {"global": ..., "<moduleKey>": ...}.
+type Render struct {
+	// Settings are user settings given directly; SettingsFiles and Set go on top.
+	Settings map[string]any
+	// SettingsFiles are YAML files with user settings (what ModuleConfig
+	// spec.settings holds), merged in order.
+	SettingsFiles []string
+	// Set are key=value settings overrides in Helm's --set syntax, applied last.
+	Set []string
+	// Global values; nil means values.StubGlobal for the Kubernetes version.
+	Global map[string]any
+	// KubeVersion for .Capabilities; "" means the version of deckhand's client-go.
+	KubeVersion string
+}
+
+// RenderResult is what a render produced.
+type RenderResult struct {
+	Values   *values.Result
+	Rendered *helm.Rendered
+}
+
+// Run loads nothing itself: it renders the already loaded module m.
+func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
+	settings, err := r.settings()
+	if err != nil {
+		return nil, err
+	}
+	kubeVersion := r.KubeVersion
+	if kubeVersion == "" {
+		kubeVersion = buildinfo.Get().KubernetesVersion
+	}
+	renderer, err := helm.NewRenderer(kubeVersion)
+	if err != nil {
+		return nil, err
+	}
+	global := r.Global
+	if global == nil {
+		global = values.StubGlobal(renderer.KubeVersion())
+	}
+	res, err := values.Build(values.Input{
+		ModuleName:     m.Name,
+		Schemas:        m.Schemas,
+		Static:         m.StaticValues,
+		Config:         settings,
+		Global:         global,
+		EnabledModules: []string{m.Name},
+	})
+	if err != nil {
+		return nil, err
+	}
+	helmValues, err := res.ForHelm(m.Schemas)
+	if err != nil {
+		return nil, err
+	}
+	chart, err := helm.LoadChart(m.Dir, m.Name)
+	if err != nil {
+		return nil, err
+	}
+	out, err := renderer.Render(ctx, helm.Request{Chart: chart, ReleaseName: m.Name, Namespace: m.Namespace(), Values: helmValues})
+	if err != nil {
+		return nil, err
+	}
+	return &RenderResult{Values: res, Rendered: out}, nil
+}
+
+func (r *Render) settings() (map[string]any, error) {
+	settings := values.Merge(r.Settings)
+	for _, f := range r.SettingsFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading settings file: %w", err)
+		}
+		layer := map[string]any{}
+		if err := yaml.Unmarshal(data, &layer); err != nil {
+			return nil, fmt.Errorf("parsing settings file %s: %w", f, err)
+		}
+		settings = values.Merge(settings, layer)
+	}
+	for _, s := range r.Set {
+		if err := strvals.ParseInto(s, settings); err != nil {
+			return nil, fmt.Errorf("parsing --set %q: %w", s, err)
+		}
+	}
+	return settings, nil
+}

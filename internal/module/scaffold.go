@@ -1,0 +1,94 @@
+package module
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"text/template"
+
+	"github.com/deckhand-dev/deckhand/internal/values"
+)
+
+//go:embed all:scaffold
+var scaffoldFS embed.FS
+
+// Scaffold creates a new module directory (deckhand module init): module.yaml,
+// Chart.yaml, openapi schemas with x-examples, a Deployment and ConfigMap that
+// pass Lint, an onStartup shell hook, docs/README.md and .helmignore.
+type Scaffold struct {
+	// Name is the kebab-case module name.
+	Name string
+	// Dir is the directory to create; it must not exist or be empty.
+	Dir string
+}
+
+// Run writes the module and returns the files written, relative to Dir.
+// Nothing is written when the name is invalid or Dir is not empty.
+func (s *Scaffold) Run() ([]string, error) {
+	key, err := values.ModuleKey(s.Name)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Name) > 64 {
+		return nil, fmt.Errorf("module name %q is longer than 64 characters", s.Name)
+	}
+	if entries, err := os.ReadDir(s.Dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("directory %s is not empty", s.Dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", s.Dir, err)
+	}
+	data := map[string]string{"Name": s.Name, "Key": key, "Namespace": "d8-" + s.Name}
+	rendered := map[string][]byte{}
+	modes := map[string]fs.FileMode{}
+	err = fs.WalkDir(scaffoldFS, "scaffold", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		src, err := scaffoldFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel := p[len("scaffold/"):]
+		tmpl, err := template.New(rel).Delims("[%", "%]").Option("missingkey=error").Parse(string(src))
+		if err != nil {
+			return fmt.Errorf("scaffold template %s: %w", rel, err)
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, data); err != nil {
+			return fmt.Errorf("scaffold template %s: %w", rel, err)
+		}
+		rendered[rel] = buf.Bytes()
+		modes[rel] = 0o644
+		if path.Dir(rel) == "hooks" {
+			modes[rel] = 0o755
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	files := make([]string, 0, len(rendered))
+	for rel := range rendered {
+		files = append(files, rel)
+	}
+	sort.Strings(files)
+	for _, rel := range files {
+		dst := filepath.Join(s.Dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
+		}
+		if err := os.WriteFile(dst, rendered[rel], modes[rel]); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", dst, err)
+		}
+		if err := os.Chmod(dst, modes[rel]); err != nil {
+			return nil, fmt.Errorf("setting mode of %s: %w", dst, err)
+		}
+	}
+	return files, nil
+}

@@ -1,0 +1,5 @@
+{{- define "[% .Name %].labels" -}}
+heritage: deckhouse
+module: {{ $.Chart.Name }}
+app: {{ $.Chart.Name }}
+{{- end -}}

@@ -1,0 +1,116 @@
+package values
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Input is everything the runtime layers into one module's values.
+type Input struct {
+	// ModuleName is the kebab-case module name; its camelCase key names the section.
+	ModuleName string
+	// Schemas of the module; nil means no schemas (nothing defaulted or validated).
+	Schemas *Schemas
+	// Static is the module's own values.yaml file (the whole document); only its
+	// <moduleKey> section is used, as addon-operator does.
+	Static map[string]any
+	// Config are the user settings (ModuleConfig spec.settings or the ConfigMap section).
+	Config map[string]any
+	// Global are the global values (without enabledModules, which is set from EnabledModules).
+	Global map[string]any
+	// EnabledModules becomes global.enabledModules (sorted); nil leaves Global untouched.
+	EnabledModules []string
+}
+
+// Result is one module's computed values.
+type Result struct {
+	// ModuleKey is the camelCase section name ("echoServer").
+	ModuleKey string
+	// Config are the settings with config schema defaults applied (what CONFIG_VALUES_PATH shows).
+	Config map[string]any
+	// Module are the merged module values (what VALUES_PATH shows under ModuleKey).
+	Module map[string]any
+	// Global are the global values.
+	Global map[string]any
+}
+
+// Build computes a module's values in addon-operator's order: static
+// values.yaml section, config schema defaults, config values, values schema
+// defaults. Settings are validated against the config schema and the result
+// against the values schema; errors name the module key and the field.
+func Build(in Input) (*Result, error) {
+	key, err := ModuleKey(in.ModuleName)
+	if err != nil {
+		return nil, err
+	}
+	schemas := in.Schemas
+	if schemas == nil {
+		schemas = &Schemas{}
+	}
+	static, err := section(in.Static, key)
+	if err != nil {
+		return nil, err
+	}
+	config, err := Normalize(nonNil(in.Config))
+	if err != nil {
+		return nil, fmt.Errorf("settings of module %s: %w", in.ModuleName, err)
+	}
+	config = ApplyDefaults(schemas.Config, config)
+	if err := Validate(schemas.Config, key, config); err != nil {
+		return nil, fmt.Errorf("settings of module %s (schema %s): %w", in.ModuleName, schemas.ConfigFile, err)
+	}
+	module := ApplyDefaults(schemas.Config, static)
+	module = Merge(module, config)
+	module = ApplyDefaults(schemas.Values, module)
+	if err := Validate(schemas.Values, key, module); err != nil {
+		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, err)
+	}
+	global, err := Normalize(nonNil(in.Global))
+	if err != nil {
+		return nil, fmt.Errorf("global values: %w", err)
+	}
+	if in.EnabledModules != nil {
+		enabled := append([]any{}, toAny(in.EnabledModules)...)
+		global["enabledModules"] = enabled
+	}
+	return &Result{ModuleKey: key, Config: config, Module: module, Global: global}, nil
+}
+
+// ForHelm is the values tree Helm renders with, {"global": ..., "<moduleKey>": ...},
+// checked against the helm schema (values schema plus x-required-for-helm).
+func (r *Result) ForHelm(s *Schemas) (map[string]any, error) {
+	if s != nil {
+		if err := Validate(s.Helm, r.ModuleKey, r.Module); err != nil {
+			return nil, fmt.Errorf("values for Helm (schema %s with x-required-for-helm): %w", s.ValuesFile, err)
+		}
+	}
+	return Merge(map[string]any{GlobalKey: r.Global, r.ModuleKey: r.Module}), nil
+}
+
+func section(doc map[string]any, key string) (map[string]any, error) {
+	if doc == nil || doc[key] == nil {
+		return map[string]any{}, nil
+	}
+	m, ok := doc[key].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("values.yaml: section %q must be an object, got %T", key, doc[key])
+	}
+	return Normalize(m)
+}
+
+func nonNil(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func toAny(names []string) []any {
+	sorted := append([]string{}, names...)
+	sort.Strings(sorted)
+	out := make([]any, len(sorted))
+	for i, n := range sorted {
+		out[i] = n
+	}
+	return out
+}

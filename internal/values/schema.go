@@ -1,0 +1,283 @@
+package values
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-openapi/spec"
+	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/validate"
+	"sigs.k8s.io/yaml"
+)
+
+// Schema file names inside a module's openapi/ directory.
+const (
+	ConfigSchemaFile = "config-values.yaml"
+	ValuesSchemaFile = "values.yaml"
+)
+
+// Schemas are a module's parsed OpenAPI schemas, ready for defaults and validation.
+type Schemas struct {
+	// Config validates user settings (ModuleConfig spec.settings); nil without config-values.yaml.
+	Config *spec.Schema
+	// Values validates the whole module values tree: values.yaml merged with the config
+	// schema through x-extend. Without values.yaml it is the config schema.
+	Values *spec.Schema
+	// Helm is Values with x-required-for-helm added to required: checked right before rendering.
+	Helm *spec.Schema
+	// ConfigFile and ValuesFile are the files read ("" when absent).
+	ConfigFile, ValuesFile string
+	// ConfigVersion is x-config-version of the config schema (0 when unset).
+	ConfigVersion int
+}
+
+// SchemaError names the schema file and the field (JSON path) that is wrong.
+type SchemaError struct {
+	File  string
+	Field string
+	Err   error
+}
+
+func (e *SchemaError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", e.File, e.Field, e.Err)
+}
+
+func (e *SchemaError) Unwrap() error { return e.Err }
+
+// LoadSchemas reads openapi/config-values.yaml and openapi/values.yaml from dir
+// (the module's openapi directory). Missing files are allowed; a file that
+// exists must be a valid schema.
+func LoadSchemas(dir string) (*Schemas, error) {
+	s := &Schemas{}
+	configRaw, configFile, err := readSchemaFile(filepath.Join(dir, ConfigSchemaFile))
+	if err != nil {
+		return nil, err
+	}
+	valuesRaw, valuesFile, err := readSchemaFile(filepath.Join(dir, ValuesSchemaFile))
+	if err != nil {
+		return nil, err
+	}
+	s.ConfigFile, s.ValuesFile = configFile, valuesFile
+	if configRaw != nil {
+		if v, ok := configRaw["x-config-version"]; ok {
+			f, isNum := v.(float64)
+			if !isNum || f != float64(int(f)) || f < 1 {
+				return nil, &SchemaError{File: configFile, Field: "x-config-version", Err: fmt.Errorf("must be a positive integer, got %v", v)}
+			}
+			s.ConfigVersion = int(f)
+		}
+		if s.Config, err = buildSchema(configFile, configRaw, false); err != nil {
+			return nil, err
+		}
+	}
+	var valuesDoc map[string]any
+	switch {
+	case valuesRaw != nil:
+		valuesDoc = valuesRaw
+		if ext, ok := valuesRaw["x-extend"]; ok {
+			if valuesDoc, err = extend(valuesFile, valuesRaw, ext, configRaw, dir); err != nil {
+				return nil, err
+			}
+		}
+	case configRaw != nil:
+		valuesDoc, valuesFile = configRaw, configFile
+	}
+	if valuesDoc != nil {
+		if s.Values, err = buildSchema(valuesFile, valuesDoc, false); err != nil {
+			return nil, err
+		}
+		if s.Helm, err = buildSchema(valuesFile, valuesDoc, true); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ParseSchema parses one schema document (YAML or JSON) and checks it against
+// the JSON Schema draft 4 meta-schema that OpenAPI v3 schemas build on.
+func ParseSchema(file string, data []byte) (*spec.Schema, error) {
+	raw, err := parseSchemaDoc(file, data)
+	if err != nil {
+		return nil, err
+	}
+	return buildSchema(file, raw, false)
+}
+
+func readSchemaFile(path string) (map[string]any, string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	raw, err := parseSchemaDoc(path, data)
+	return raw, path, err
+}
+
+func parseSchemaDoc(file string, data []byte) (map[string]any, error) {
+	raw := map[string]any{}
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, &SchemaError{File: file, Err: fmt.Errorf("parsing YAML: %w", err)}
+	}
+	if len(raw) == 0 {
+		return nil, &SchemaError{File: file, Err: errors.New("schema is empty")}
+	}
+	meta := spec.MustLoadJSONSchemaDraft04()
+	if res := validate.NewSchemaValidator(meta, nil, "", strfmt.Default).Validate(raw); !res.IsValid() {
+		return nil, &SchemaError{File: file, Err: fmt.Errorf("not a valid OpenAPI schema: %w", joinResult(res.Errors))}
+	}
+	return raw, nil
+}
+
+// buildSchema turns a raw document into a spec.Schema with addon-operator's
+// transformations: additionalProperties: false wherever unset and, for the
+// helm variant, x-required-for-helm merged into required.
+func buildSchema(file string, raw map[string]any, forHelm bool) (*spec.Schema, error) {
+	doc := deepCopy(raw).(map[string]any)
+	if forHelm {
+		addRequiredForHelm(doc)
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return nil, &SchemaError{File: file, Err: err}
+	}
+	s := &spec.Schema{}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, &SchemaError{File: file, Err: fmt.Errorf("decoding schema: %w", err)}
+	}
+	closeObjects(s)
+	if err := spec.ExpandSchema(s, s, nil); err != nil {
+		return nil, &SchemaError{File: file, Err: fmt.Errorf("resolving $ref: %w", err)}
+	}
+	return s, nil
+}
+
+// closeObjects sets additionalProperties: false on every schema node that does
+// not say otherwise, as addon-operator does before validating values.
+func closeObjects(s *spec.Schema) {
+	if s == nil {
+		return
+	}
+	if s.AdditionalProperties == nil {
+		s.AdditionalProperties = &spec.SchemaOrBool{Allows: false}
+	} else {
+		closeObjects(s.AdditionalProperties.Schema)
+	}
+	for k, p := range s.Properties {
+		closeObjects(&p)
+		s.Properties[k] = p
+	}
+	for k, p := range s.PatternProperties {
+		closeObjects(&p)
+		s.PatternProperties[k] = p
+	}
+	if s.Items != nil {
+		closeObjects(s.Items.Schema)
+		for i := range s.Items.Schemas {
+			closeObjects(&s.Items.Schemas[i])
+		}
+	}
+	for _, list := range [][]spec.Schema{s.AllOf, s.AnyOf, s.OneOf} {
+		for i := range list {
+			closeObjects(&list[i])
+		}
+	}
+	for k, d := range s.Definitions {
+		closeObjects(&d)
+		s.Definitions[k] = d
+	}
+}
+
+func addRequiredForHelm(node map[string]any) {
+	if extra, ok := node["x-required-for-helm"].([]any); ok {
+		req, _ := node["required"].([]any)
+		seen := map[any]bool{}
+		for _, r := range req {
+			seen[r] = true
+		}
+		for _, r := range extra {
+			if !seen[r] {
+				req = append(req, r)
+				seen[r] = true
+			}
+		}
+		node["required"] = req
+	}
+	if props, ok := node["properties"].(map[string]any); ok {
+		for _, p := range props {
+			if pm, ok := p.(map[string]any); ok {
+				addRequiredForHelm(pm)
+			}
+		}
+	}
+	if items, ok := node["items"].(map[string]any); ok {
+		addRequiredForHelm(items)
+	}
+}
+
+// extend applies x-extend: {schema: config-values.yaml}: the parent's
+// definitions, required, properties, patternProperties, title, description and
+// x-* keys are merged in; the child's own entries win.
+func extend(file string, child map[string]any, ext any, configRaw map[string]any, dir string) (map[string]any, error) {
+	em, ok := ext.(map[string]any)
+	if !ok {
+		return nil, &SchemaError{File: file, Field: "x-extend", Err: errors.New("must be an object with a schema key")}
+	}
+	name, _ := em["schema"].(string)
+	if name == "" {
+		return nil, &SchemaError{File: file, Field: "x-extend.schema", Err: errors.New("must name a schema file")}
+	}
+	parent := configRaw
+	if name != ConfigSchemaFile || parent == nil {
+		raw, path, err := readSchemaFile(filepath.Join(dir, filepath.Clean(name)))
+		if err != nil {
+			return nil, err
+		}
+		if path == "" {
+			return nil, &SchemaError{File: file, Field: "x-extend.schema", Err: fmt.Errorf("schema %q not found in %s", name, dir)}
+		}
+		parent = raw
+	}
+	out := deepCopy(child).(map[string]any)
+	delete(out, "x-extend")
+	for k, pv := range parent {
+		switch {
+		case k == "properties" || k == "patternProperties" || k == "definitions":
+			pm, _ := pv.(map[string]any)
+			cm, _ := out[k].(map[string]any)
+			merged := map[string]any{}
+			for n, v := range pm {
+				merged[n] = deepCopy(v)
+			}
+			for n, v := range cm {
+				merged[n] = v
+			}
+			out[k] = merged
+		case k == "required":
+			pl, _ := pv.([]any)
+			cl, _ := out[k].([]any)
+			seen := map[any]bool{}
+			var merged []any
+			for _, r := range append(append([]any{}, pl...), cl...) {
+				if !seen[r] {
+					merged = append(merged, r)
+					seen[r] = true
+				}
+			}
+			out[k] = merged
+		case k == "title" || k == "description" || strings.HasPrefix(k, "x-"):
+			if _, has := out[k]; !has {
+				out[k] = deepCopy(pv)
+			}
+		}
+	}
+	return out, nil
+}
