@@ -55,8 +55,8 @@ func Build(in Input) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("settings of module %s: %w", in.ModuleName, err)
 	}
-	config = ApplyDefaults(schemas.Config, config)
-	if err := Validate(schemas.Config, key, config); err != nil {
+	defaulted := ApplyDefaults(schemas.Config, config)
+	if err := Validate(schemas.Config, key, defaulted); err != nil {
 		return nil, fmt.Errorf("settings of module %s (schema %s): %w", in.ModuleName, schemas.ConfigFile, err)
 	}
 	module := ApplyDefaults(schemas.Config, static)
@@ -73,7 +73,7 @@ func Build(in Input) (*Result, error) {
 		enabled := append([]any{}, toAny(in.EnabledModules)...)
 		global["enabledModules"] = enabled
 	}
-	return &Result{ModuleKey: key, Config: config, Module: module, Global: global}, nil
+	return &Result{ModuleKey: key, Config: defaulted, Module: module, Global: global}, nil
 }
 
 // ForHelm is the values tree Helm renders with, {"global": ..., "<moduleKey>": ...},

@@ -1,0 +1,228 @@
+package values
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestModuleKey(t *testing.T) {
+	for name, want := range map[string]string{
+		"echo-server":        "echoServer",
+		"hello":              "hello",
+		"cni-cilium":         "cniCilium",
+		"cloud-provider-aws": "cloudProviderAws",
+	} {
+		got, err := ModuleKey(name)
+		if err != nil || got != want {
+			t.Errorf("ModuleKey(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "Echo", "echo_server", "echo--server", "-echo", "echo-", "a-1b", "echo server"} {
+		if key, err := ModuleKey(bad); err == nil {
+			t.Errorf("ModuleKey(%q) = %q, want an error", bad, key)
+		} else if !strings.Contains(err.Error(), "module name") {
+			t.Errorf("ModuleKey(%q) error %q does not name the module name", bad, err)
+		}
+	}
+	if got := EnabledKey("echoServer"); got != "echoServerEnabled" {
+		t.Errorf("EnabledKey = %q", got)
+	}
+}
+
+func TestMergeIsDeepAndDoesNotMutate(t *testing.T) {
+	a := map[string]any{"a": map[string]any{"x": 1.0, "y": []any{1.0}}, "k": "a"}
+	b := map[string]any{"a": map[string]any{"y": []any{2.0}, "z": true}}
+	got := Merge(a, b)
+	want := map[string]any{"a": map[string]any{"x": 1.0, "y": []any{2.0}, "z": true}, "k": "a"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Merge = %v, want %v", got, want)
+	}
+	got["a"].(map[string]any)["x"] = 5.0
+	if a["a"].(map[string]any)["x"] != 1.0 {
+		t.Fatal("Merge result shares maps with its input")
+	}
+}
+
+func writeSchemas(t *testing.T, config, vals string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if config != "" {
+		if err := os.WriteFile(filepath.Join(dir, ConfigSchemaFile), []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if vals != "" {
+		if err := os.WriteFile(filepath.Join(dir, ValuesSchemaFile), []byte(vals), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const testConfig = `
+type: object
+x-config-version: 2
+properties:
+  replicas: {type: integer, default: 1, minimum: 1}
+  nested:
+    type: object
+    default: {}
+    properties:
+      level: {type: string, enum: [Info, Debug], default: Info}
+      extra: {type: string}
+x-examples:
+  - replicas: 2
+`
+
+const testValues = `
+x-extend: {schema: config-values.yaml}
+type: object
+properties:
+  internal:
+    type: object
+    default: {}
+    x-required-for-helm: [token]
+    properties:
+      token: {type: string}
+`
+
+func TestLoadSchemasExtendDefaultsAndValidation(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, testConfig, testValues))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ConfigVersion != 2 {
+		t.Errorf("ConfigVersion = %d", s.ConfigVersion)
+	}
+	if _, ok := s.Values.Properties["replicas"]; !ok {
+		t.Fatal("x-extend did not merge config properties into the values schema")
+	}
+	got := ApplyDefaults(s.Values, map[string]any{"nested": map[string]any{"extra": "x"}})
+	want := map[string]any{"replicas": float64(1), "internal": map[string]any{}, "nested": map[string]any{"level": "Info", "extra": "x"}}
+	if !reflect.DeepEqual(normalize(t, got), want) {
+		t.Fatalf("defaults = %#v, want %#v", got, want)
+	}
+	// additionalProperties: false is injected where unset, as addon-operator does.
+	err = Validate(s.Values, "demo", map[string]any{"replicas": 1.0, "nested": map[string]any{"unknown": "x"}})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "demo.nested") || !strings.Contains(err.Error(), "unknown") {
+		t.Fatalf("unknown nested key: got %v", err)
+	}
+	err = Validate(s.Config, "demo", map[string]any{"replicas": 0.0})
+	if err == nil || !strings.Contains(err.Error(), "demo.replicas") {
+		t.Fatalf("minimum violation: got %v", err)
+	}
+	// The helm schema adds x-required-for-helm; the plain values schema does not.
+	partial := map[string]any{"replicas": 1.0, "internal": map[string]any{}}
+	if err := Validate(s.Values, "demo", partial); err != nil {
+		t.Fatalf("values schema: %v", err)
+	}
+	if err := Validate(s.Helm, "demo", partial); err == nil || !strings.Contains(err.Error(), "demo.internal.token") {
+		t.Fatalf("helm schema without internal: got %v", err)
+	}
+}
+
+func TestLoadSchemasRejectsInvalidSchemaNamingFile(t *testing.T) {
+	for name, tc := range map[string]struct{ config, values, want string }{
+		"bad type":           {config: "type: object\nproperties:\n  a: {type: strin}\n", want: "config-values.yaml"},
+		"not yaml":           {config: "type: [object\n", want: "config-values.yaml"},
+		"bad config version": {config: "type: object\nx-config-version: zero\n", want: "x-config-version"},
+		"bad x-extend":       {config: "type: object\n", values: "x-extend: {schema: missing.yaml}\ntype: object\n", want: "x-extend.schema"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadSchemas(writeSchemas(t, tc.config, tc.values))
+			var se *SchemaError
+			if !errors.As(err, &se) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a SchemaError naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidateExamples(t *testing.T) {
+	cfg := testConfig + `  - replicas: 0
+  - nested: {level: Trace}
+`
+	s, err := LoadSchemas(writeSchemas(t, cfg, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := ValidateExamples(s.Config)
+	if len(errs) != 2 {
+		t.Fatalf("got %d example errors (%v), want 2", len(errs), errs)
+	}
+	if errs[0].Index != 1 || !strings.Contains(errs[0].Error(), "x-examples[1]") || !strings.Contains(errs[0].Error(), "replicas") {
+		t.Errorf("first error = %v", errs[0])
+	}
+	if errs[1].Index != 2 || !strings.Contains(errs[1].Error(), "level") {
+		t.Errorf("second error = %v", errs[1])
+	}
+}
+
+func TestBuildLayersAsTheRuntime(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, testConfig, testValues))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Build(Input{
+		ModuleName:     "echo-server",
+		Schemas:        s,
+		Static:         map[string]any{"echoServer": map[string]any{"replicas": 3, "nested": map[string]any{"extra": "static"}}, "other": map[string]any{"x": 1}},
+		Config:         map[string]any{"nested": map[string]any{"level": "Debug"}},
+		Global:         map[string]any{"clusterConfiguration": map[string]any{"clusterDomain": "example.org"}},
+		EnabledModules: []string{"echo-server", "cert-manager"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ModuleKey != "echoServer" {
+		t.Fatalf("key %q", res.ModuleKey)
+	}
+	wantModule := map[string]any{
+		"replicas": float64(3), // static wins over the config default; the user did not set it
+		"nested":   map[string]any{"level": "Debug", "extra": "static"},
+		"internal": map[string]any{},
+	}
+	if !reflect.DeepEqual(res.Module, wantModule) {
+		t.Fatalf("module values = %#v, want %#v", res.Module, wantModule)
+	}
+	wantConfig := map[string]any{"replicas": float64(1), "nested": map[string]any{"level": "Debug"}}
+	if !reflect.DeepEqual(res.Config, wantConfig) {
+		t.Fatalf("config values = %#v, want %#v", res.Config, wantConfig)
+	}
+	if got := res.Global["enabledModules"]; !reflect.DeepEqual(got, []any{"cert-manager", "echo-server"}) {
+		t.Fatalf("enabledModules = %v", got)
+	}
+	if _, err := res.ForHelm(s); err == nil || !strings.Contains(err.Error(), "x-required-for-helm") {
+		t.Fatalf("ForHelm without internal.token: got %v", err)
+	}
+	res.Module["internal"] = map[string]any{"token": "t"}
+	helm, err := res.ForHelm(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := helm["echoServer"]; !ok || helm["global"] == nil || len(helm) != 2 {
+		t.Fatalf("helm values keys = %v", helm)
+	}
+
+	_, err = Build(Input{ModuleName: "echo-server", Schemas: s, Config: map[string]any{"replicas": "two"}})
+	if err == nil || !strings.Contains(err.Error(), "settings of module echo-server") || !strings.Contains(err.Error(), "echoServer.replicas") {
+		t.Fatalf("bad settings: got %v", err)
+	}
+	if _, err := Build(Input{ModuleName: "Echo"}); err == nil {
+		t.Fatal("bad module name accepted")
+	}
+}
+
+func normalize(t *testing.T, m map[string]any) map[string]any {
+	t.Helper()
+	n, err := Normalize(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
