@@ -1,0 +1,177 @@
+package hookserver
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+func clientset(t *testing.T) *kubernetes.Clientset {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(testenv.ControlPlane(t).Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+func TestKubernetesSynchronizationAndEvents(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	ns := testenv.Namespace(t, cfg, "kube-events")
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: one, namespace: `+ns+`, labels: {app: watched}}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ignored, namespace: `+ns+`}
+data: {x: "no label"}
+`)
+	dir := t.TempDir()
+	writeHook(t, dir, "watch/cms.sh", `
+configVersion: v1
+kubernetes:
+- name: cms
+  apiVersion: v1
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  labelSelector: {matchLabels: {app: watched}}
+  jqFilter: .data
+`, recordBody("cms"))
+	ts := startServer(t, dir)
+	ts.waitReady(t)
+	want := `[{"binding":"cms","type":"Synchronization","objects":[{"object":"` + ns + `/one","filterResult":{"a":"1"}}]}`
+	ts.waitContexts(t, "cms", "Synchronization", want+`]`)
+
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two, namespace: `+ns+`, labels: {app: watched}}
+data: {b: "2"}
+`)
+	want += `,{"binding":"cms","type":"Event","watchEvent":"Added","object":"` + ns + `/two","filterResult":{"b":"2"}}`
+	ts.waitContexts(t, "cms", "Added", want+`]`)
+
+	// A change outside the jq filter's output is no event; a change in it is Modified.
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two, namespace: `+ns+`, labels: {app: watched}, annotations: {note: unrelated}}
+data: {b: "2"}
+`)
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two, namespace: `+ns+`, labels: {app: watched}, annotations: {note: unrelated}}
+data: {b: "3"}
+`)
+	want += `,{"binding":"cms","type":"Event","watchEvent":"Modified","object":"` + ns + `/two","filterResult":{"b":"3"}}`
+	ts.waitContexts(t, "cms", "Modified", want+`]`)
+
+	if err := clientset(t).CoreV1().ConfigMaps(ns).Delete(context.Background(), "two", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want += `,{"binding":"cms","type":"Event","watchEvent":"Deleted","object":"` + ns + `/two","filterResult":{"b":"3"}}`
+	ts.waitContexts(t, "cms", "Deleted", want+`]`)
+
+	// The debug endpoint shows the snapshot the hook would get now.
+	code, body := ts.get(t, "/debug/snapshots/watch/cms.sh")
+	if code != http.StatusOK {
+		t.Fatalf("/debug/snapshots = %d %s", code, body)
+	}
+	var snaps HookSnapshots
+	if err := json.Unmarshal([]byte(body), &snaps); err != nil {
+		t.Fatal(err)
+	}
+	got := snaps.Snapshots["cms"]
+	if len(got) != 1 {
+		t.Fatalf("snapshot = %s", body)
+	}
+	if ok, fr := jsonEqual(t, got[0].FilterResult, `{"a":"1"}`); !ok {
+		t.Fatalf("snapshot filterResult = %s", fr)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(got[0].Object, &obj); err != nil || normalize(map[string]any{"object": obj}).(map[string]any)["object"] != ns+"/one" {
+		t.Fatalf("snapshot object = %s", got[0].Object)
+	}
+	if code, body := ts.get(t, "/debug/snapshots/nope.sh"); code != http.StatusNotFound || !strings.Contains(body, "watch/cms.sh") {
+		t.Fatalf("unknown hook: %d %s", code, body)
+	}
+	_, metrics := ts.get(t, "/metrics")
+	for _, w := range []string{
+		`deckhand_events_received_total{binding="cms",hook="watch/cms.sh",type="Added"} 1`,
+		`deckhand_events_received_total{binding="cms",hook="watch/cms.sh",type="Deleted"} 1`,
+		`deckhand_tasks_queue_length{queue="main"} `,
+	} {
+		if !strings.Contains(metrics, w) {
+			t.Errorf("/metrics lacks %s\n%s", w, metrics)
+		}
+	}
+}
+
+func TestGroupAndIncludeSnapshots(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	ns := testenv.Namespace(t, cfg, "group")
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm1, namespace: `+ns+`}
+data: {k: v}
+`)
+	dir := t.TempDir()
+	writeHook(t, dir, "group.sh", `
+configVersion: v1
+kubernetes:
+- name: configmaps
+  kind: cm
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  jqFilter: .metadata.name
+  group: pair
+  keepFullObjectsInMemory: false
+- name: secrets
+  kind: Secret
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  jqFilter: '{name: .metadata.name, type: .type}'
+  group: pair
+  keepFullObjectsInMemory: false
+- name: snapshot-only
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  jqFilter: .data
+  executeHookOnEvent: []
+  executeHookOnSynchronization: false
+  keepFullObjectsInMemory: false
+schedule:
+- name: yearly
+  crontab: "0 0 1 1 *"
+  includeSnapshotsFrom: [snapshot-only]
+`, recordBody("group"))
+	ts := startServer(t, dir)
+	ts.waitReady(t)
+	// Both grouped Synchronizations are one run; the first context is
+	// compacted away because the next one has the same group.
+	ts.waitContexts(t, "group", "grouped Synchronization",
+		`[{"binding":"secrets","type":"Group","groupName":"pair","snapshots":{"configmaps":[{"filterResult":"cm1"}],"secrets":[]}}]`)
+	if runs := ts.runs(t, "group"); len(runs) != 1 {
+		t.Fatalf("runs = %d, want 1 combined run", len(runs))
+	}
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: Secret
+metadata: {name: s1, namespace: `+ns+`}
+type: Opaque
+stringData: {a: b}
+`)
+	ts.waitContexts(t, "group", "Group context for a secret event",
+		`[{"binding":"secrets","type":"Group","groupName":"pair","snapshots":{"configmaps":[{"filterResult":"cm1"}],"secrets":[]}},
+		  {"binding":"secrets","type":"Group","groupName":"pair","snapshots":{"configmaps":[{"filterResult":"cm1"}],"secrets":[{"filterResult":{"name":"s1","type":"Opaque"}}]}}]`)
+}
