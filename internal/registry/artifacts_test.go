@@ -181,8 +181,16 @@ func TestWriteLayout(t *testing.T) {
 	}
 	assertTree(t, readTree(t, pulled), expectedBundle("v1.2.3", "{}\n"))
 
-	if _, err := registry.WriteLayout(out, a, nil); err == nil || !strings.Contains(err.Error(), "not empty") {
-		t.Fatalf("writing into a non-empty dir: %v, want refusal", err)
+	// A rebuild replaces a previous layout; any other non-empty dir is refused.
+	if _, err := registry.WriteLayout(out, a, nil); err != nil {
+		t.Fatalf("rewriting a layout: %v", err)
+	}
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "precious.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.WriteLayout(other, a, nil); err == nil || !strings.Contains(err.Error(), "precious.txt") {
+		t.Fatalf("writing into a non-empty dir: %v, want refusal naming what is there", err)
 	}
 	if _, err := registry.WriteLayout(filepath.Join(t.TempDir(), "x"), a, []string{"nightly"}); err == nil || !strings.Contains(err.Error(), "nightly") {
 		t.Fatalf("unknown channel: %v, want refusal naming it", err)

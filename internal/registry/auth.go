@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,15 +14,21 @@ import (
 
 // dockerConfigKeychain resolves credentials from one docker config.json file,
 // the same way authn.DefaultKeychain does for the default location.
-type dockerConfigKeychain struct{ path string }
+// data, when set, is the file's content and path only names it in errors.
+type dockerConfigKeychain struct {
+	path string
+	data []byte
+}
 
 func (k dockerConfigKeychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
-	f, err := os.Open(k.path)
-	if err != nil {
-		return nil, fmt.Errorf("opening registry config %s: %w", k.path, err)
+	data := k.data
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile(k.path); err != nil {
+			return nil, fmt.Errorf("reading registry config %s: %w", k.path, err)
+		}
 	}
-	defer func() { _ = f.Close() }()
-	cf, err := config.LoadFromReader(f)
+	cf, err := config.LoadFromReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("parsing registry config %s: %w", k.path, err)
 	}

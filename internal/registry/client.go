@@ -24,6 +24,7 @@ type Option func(*clientOptions)
 type clientOptions struct {
 	keychain  authn.Keychain
 	caFile    string
+	caData    []byte
 	insecure  bool
 	backoff   remote.Backoff
 	transport http.RoundTripper
@@ -39,6 +40,15 @@ func WithKeychain(k authn.Keychain) Option { return func(o *clientOptions) { o.k
 func WithDockerConfig(path string) Option {
 	return func(o *clientOptions) { o.keychain = dockerConfigKeychain{path: path} }
 }
+
+// WithDockerConfigData reads credentials from the content of a docker
+// config.json (as in a ModuleSource's dockerCfg, decoded).
+func WithDockerConfigData(data []byte) Option {
+	return func(o *clientOptions) { o.keychain = dockerConfigKeychain{data: data, path: "dockerCfg"} }
+}
+
+// WithCAData trusts the PEM certificates in data in addition to the system pool.
+func WithCAData(pem []byte) Option { return func(o *clientOptions) { o.caData = pem } }
 
 // WithCAFile trusts the PEM certificates in path in addition to the system pool.
 func WithCAFile(path string) Option { return func(o *clientOptions) { o.caFile = path } }
@@ -67,7 +77,15 @@ type Client struct {
 	insecure  bool
 
 	mu   sync.Mutex
-	tags map[string][]string
+	tags map[string]*tagEntry
+}
+
+// tagEntry is one repository's cached tag list; its lock makes concurrent
+// callers wait for one request instead of each sending their own.
+type tagEntry struct {
+	mu     sync.Mutex
+	loaded bool
+	tags   []string
 }
 
 // NewClient builds a Client; it fails only on a bad CA file.
@@ -80,17 +98,21 @@ func NewClient(opts ...Option) (*Client, error) {
 	if base == nil {
 		t := remote.DefaultTransport.(*http.Transport).Clone()
 		tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+		pem, where := o.caData, "CA data"
 		if o.caFile != "" {
-			pem, err := os.ReadFile(o.caFile)
+			data, err := os.ReadFile(o.caFile)
 			if err != nil {
 				return nil, fmt.Errorf("reading CA file %s: %w", o.caFile, err)
 			}
+			pem, where = append(append([]byte(nil), pem...), data...), "CA file "+o.caFile
+		}
+		if len(pem) > 0 {
 			pool, err := x509.SystemCertPool()
 			if err != nil || pool == nil {
 				pool = x509.NewCertPool()
 			}
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("CA file %s: no PEM certificates found", o.caFile)
+				return nil, fmt.Errorf("%s: no PEM certificates found", where)
 			}
 			tlsConf.RootCAs = pool
 		}
@@ -104,7 +126,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		opts:      o,
 		transport: plainHTTPGuard{next: base, allowAll: o.insecure},
 		insecure:  o.insecure,
-		tags:      map[string][]string{},
+		tags:      map[string]*tagEntry{},
 	}, nil
 }
 
@@ -152,22 +174,22 @@ func (c *Client) ParseReference(s string) (name.Reference, error) {
 func (c *Client) ListTags(ctx context.Context, repo name.Repository) ([]string, error) {
 	key := repo.Name()
 	c.mu.Lock()
-	cached, ok := c.tags[key]
+	e := c.tags[key]
+	if e == nil {
+		e = &tagEntry{}
+		c.tags[key] = e
+	}
 	c.mu.Unlock()
-	if ok {
-		return cached, nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.loaded {
+		return e.tags, nil
 	}
 	tags, err := remote.List(repo, c.remoteOptions(ctx)...)
-	if err != nil {
-		if isNotFound(err) {
-			tags = nil
-		} else {
-			return nil, fmt.Errorf("listing tags of %s: %w", key, err)
-		}
+	if err != nil && !isNotFound(err) {
+		return nil, fmt.Errorf("listing tags of %s: %w", key, err)
 	}
-	c.mu.Lock()
-	c.tags[key] = tags
-	c.mu.Unlock()
+	e.tags, e.loaded = tags, true
 	return tags, nil
 }
 

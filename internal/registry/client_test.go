@@ -139,4 +139,13 @@ func TestClientAuthCAAndRetries(t *testing.T) {
 	if err != nil || info.Version != "v0.1.0" {
 		t.Fatalf("inspect over TLS+auth: %+v, %v", info, err)
 	}
+
+	// The same from in-memory config and CA (as a ModuleSource carries them).
+	cfg, _ := os.ReadFile(writeDockerConfig(t, g.host(), "robot", "s3cret"))
+	ca, _ := os.ReadFile(g.caFile)
+	mem := newClient(t, registry.WithDockerConfigData(cfg), registry.WithCAData(ca), fast)
+	mods, err := mem.ListModules(ctx(t), source)
+	if err != nil || len(mods) != 1 || mods[0] != "hello" {
+		t.Fatalf("ListModules with in-memory config and CA: %v, %v", mods, err)
+	}
 }

@@ -61,6 +61,9 @@ func readImageFiles(img v1.Image, names ...string) (map[string][]byte, error) {
 					return err
 				}
 				out[n] = data
+				if len(out) == len(want) {
+					return nil
+				}
 			}
 		}()
 		if err != nil {

@@ -56,8 +56,8 @@ func (a *Artifacts) Placements(channels []string) ([]Placement, error) {
 // layout at dir, one descriptor per placement, annotated with its tag and
 // repository. dir must not exist or be empty.
 func WriteLayout(dir string, a *Artifacts, channels []string) ([]Placement, error) {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("output directory %s is not empty", dir)
+	if err := clearLayout(dir); err != nil {
+		return nil, err
 	}
 	places, err := a.Placements(channels)
 	if err != nil {
@@ -77,4 +77,24 @@ func WriteLayout(dir string, a *Artifacts, channels []string) ([]Placement, erro
 		}
 	}
 	return places, nil
+}
+
+// clearLayout empties dir if it holds only an OCI layout (a previous build),
+// and refuses any other non-empty directory.
+func clearLayout(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return nil
+	}
+	for _, e := range entries {
+		switch e.Name() {
+		case "oci-layout", "index.json", "blobs":
+		default:
+			return fmt.Errorf("output directory %s is not empty and not an OCI layout (holds %s)", dir, e.Name())
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("replacing OCI layout %s: %w", dir, err)
+	}
+	return nil
 }

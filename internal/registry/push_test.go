@@ -207,3 +207,29 @@ func mustRef(t *testing.T, s string) name.Reference {
 	}
 	return r
 }
+
+func TestFetchRelease(t *testing.T) {
+	forEachRegistry(t, func(t *testing.T, source string) {
+		c := newClient(t)
+		a, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{Version: "v1.2.3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Push(ctx(t), source, a, registry.PushOptions{Channels: []string{"early-access"}}); err != nil {
+			t.Fatal(err)
+		}
+		var src registry.Source = c
+		rel, err := src.FetchRelease(ctx(t), source, "hello", "early-access")
+		if err != nil {
+			t.Fatal(err)
+		}
+		releaseDigest, _ := a.Release.Digest()
+		if rel.Version != "v1.2.3" || rel.Digest != releaseDigest.String() || rel.Changelog["features"] == nil ||
+			!strings.Contains(string(rel.ModuleYAML), "name: hello") {
+			t.Fatalf("FetchRelease = %+v", rel)
+		}
+		if _, err := src.FetchRelease(ctx(t), source, "hello", "beta"); err == nil || !strings.Contains(err.Error(), "beta") {
+			t.Fatalf("missing channel: %v", err)
+		}
+	})
+}
