@@ -47,13 +47,15 @@ type Monitor struct {
 	// dynamicNamespaces are the namespaces watched because their labels
 	// match namespace.labelSelector.
 	dynamicNamespaces map[string]bool
-	synced            bool  // Synchronization was queued
-	err               error // fatal: the monitor stopped
-	queue             []Event
-	wake              chan struct{}
-	syncedCh          chan struct{} // closed once the handler returned from Synchronization
-	failedCh          chan struct{} // closed on a fatal error
-	startOnce         sync.Once
+	// namespaceNames interns namespace names (see internLocked).
+	namespaceNames map[string]string
+	synced         bool  // Synchronization was queued
+	err            error // fatal: the monitor stopped
+	queue          []Event
+	wake           chan struct{}
+	syncedCh       chan struct{} // closed once the handler returned from Synchronization
+	failedCh       chan struct{} // closed on a fatal error
+	startOnce      sync.Once
 }
 
 // MonitorOption tunes a Monitor.
@@ -214,7 +216,7 @@ func (m *Monitor) addSourcesLocked(ns string) {
 			continue
 		}
 		ctx, cancel := context.WithCancel(m.ctx)
-		src := &source{namespace: ns, name: name, entries: map[string]*entry{}, cancel: cancel}
+		src := &source{namespace: ns, name: name, entries: map[objKey]*entry{}, cancel: cancel}
 		m.sources[key] = src
 		lw := m.listWatch(src, m.client.resourceClient(m.res, ns), m.spec.labelSelector, m.spec.fieldSelectorFor(name))
 		r := cache.NewReflectorWithOptions(lw, &unstructured.Unstructured{}, sourceStore{m: m, src: src},
@@ -237,6 +239,7 @@ func (m *Monitor) removeSourcesLocked(ns string) {
 		src.cancel()
 		src.stopped = true
 		delete(m.sources, key)
+		delete(m.namespaceNames, ns)
 		for _, k := range sortedKeys(src.entries) {
 			m.emitLocked(WatchDeleted, src.entries[k])
 		}

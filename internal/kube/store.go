@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"cmp"
 	"crypto/md5"
 	"fmt"
 	"slices"
@@ -15,14 +16,21 @@ import (
 // binding keeps full objects. This is the whole per-object memory cost: no
 // informer cache of full objects exists next to it.
 type entry struct {
-	namespace string
-	name      string
-	checksum  [md5.Size]byte
-	filter    []byte // nil without jqFilter
-	object    []byte // nil unless KeepFullObjectsInMemory
+	objKey
+	checksum [md5.Size]byte
+	filter   []byte // nil without jqFilter
+	object   []byte // nil unless KeepFullObjectsInMemory
 }
 
-func (e *entry) key() string { return e.namespace + "/" + e.name }
+// objKey identifies an object within a Monitor (its kind is fixed). A
+// struct key shares the strings the entry holds, where a "ns/name" string
+// would cost one more allocation per object.
+type objKey struct {
+	namespace string
+	name      string
+}
+
+func (k objKey) String() string { return k.namespace + "/" + k.name }
 
 func (e *entry) item() ObjectAndFilterResult {
 	return ObjectAndFilterResult{Object: e.object, FilterResult: e.filter}
@@ -39,18 +47,18 @@ func (c *compiledSpec) project(obj any) (*entry, error) {
 	if !ok {
 		return nil, fmt.Errorf("unexpected object type %T", obj)
 	}
-	e := &entry{namespace: u.GetNamespace(), name: u.GetName()}
+	e := &entry{objKey: objKey{namespace: u.GetNamespace(), name: u.GetName()}}
 	var raw []byte
 	if c.spec.KeepFullObjectsInMemory || c.jq == nil {
 		var err error
 		if raw, err = u.MarshalJSON(); err != nil {
-			return nil, fmt.Errorf("encoding %s: %w", e.key(), err)
+			return nil, fmt.Errorf("encoding %s: %w", e.objKey, err)
 		}
 	}
 	if c.jq != nil {
 		out, err := c.jq.filter(u.Object)
 		if err != nil {
-			return nil, fmt.Errorf("jqFilter on %s: %w", e.key(), err)
+			return nil, fmt.Errorf("jqFilter on %s: %w", e.objKey, err)
 		}
 		e.filter = out
 		e.checksum = md5.Sum(out)
@@ -68,7 +76,7 @@ func (c *compiledSpec) project(obj any) (*entry, error) {
 type source struct {
 	namespace string
 	name      string
-	entries   map[string]*entry
+	entries   map[objKey]*entry
 	synced    bool // the first list was stored
 	stopped   bool
 	cancel    func()
@@ -96,21 +104,24 @@ func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
 	if s.src.stopped {
 		return
 	}
+	if err == nil {
+		e.namespace = m.internLocked(e.namespace)
+	}
 	if err != nil {
 		// As in shell-operator: a jq error on an event drops the event.
 		m.log.Error("dropping watch event", "binding", m.spec.spec.Name, "event", string(typ), "error", err)
 		return
 	}
-	old := s.src.entries[e.key()]
+	old := s.src.entries[e.objKey]
 	if typ == WatchDeleted {
 		if old == nil {
 			return
 		}
-		delete(s.src.entries, e.key())
+		delete(s.src.entries, e.objKey)
 		m.emitLocked(typ, e)
 		return
 	}
-	s.src.entries[e.key()] = e
+	s.src.entries[e.objKey] = e
 	if old != nil && old.checksum == e.checksum {
 		return // the filter result did not change: no event
 	}
@@ -122,7 +133,7 @@ func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
 // so hooks see the changes they missed as events.
 func (s sourceStore) Replace(list []any, _ string) error {
 	m := s.m
-	fresh := make(map[string]*entry, len(list))
+	fresh := make(map[objKey]*entry, len(list))
 	var firstErr error
 	for _, obj := range list {
 		e, err := m.spec.project(obj)
@@ -132,12 +143,15 @@ func (s sourceStore) Replace(list []any, _ string) error {
 			}
 			continue
 		}
-		fresh[e.key()] = e
+		fresh[e.objKey] = e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s.src.stopped {
 		return nil
+	}
+	for _, e := range fresh {
+		e.namespace = m.internLocked(e.namespace)
 	}
 	if firstErr != nil && !m.synced {
 		// As in shell-operator a jq error on the initial list fails the
@@ -173,11 +187,26 @@ func (s sourceStore) Replace(list []any, _ string) error {
 	return nil
 }
 
-func sortedKeys(m map[string]*entry) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys(m map[objKey]*entry) []objKey {
+	keys := make([]objKey, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, strings.Compare)
+	slices.SortFunc(keys, func(a, b objKey) int {
+		return cmp.Or(strings.Compare(a.namespace, b.namespace), strings.Compare(a.name, b.name))
+	})
 	return keys
+}
+
+// internLocked returns one shared copy of a namespace name, so 10,000
+// objects of a namespace hold one string, not 10,000.
+func (m *Monitor) internLocked(ns string) string {
+	if v, ok := m.namespaceNames[ns]; ok {
+		return v
+	}
+	if m.namespaceNames == nil {
+		m.namespaceNames = map[string]string{}
+	}
+	m.namespaceNames[ns] = ns
+	return ns
 }
