@@ -12,6 +12,7 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/engine"
+	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 )
 
 // Manifest is one rendered template file.
@@ -23,17 +24,24 @@ type Manifest struct {
 	Content string
 }
 
-// Rendered is the output of a render, ordered by template path.
+// Rendered is the output of a render.
 type Rendered struct {
+	// Manifests are the rendered template files, ordered by template path.
 	Manifests []Manifest
+	// Install are the objects one per document, in Helm's install order (by
+	// kind: Namespace before ConfigMap before Deployment ...), without Helm hooks.
+	Install []Manifest
+	// Hooks are the Helm hook objects (helm.sh/hook annotation), in Helm's order.
+	Hooks []Manifest
 	// Notes is the rendered NOTES.txt of the top chart, if any.
 	Notes string
 }
 
-// String joins the manifests the way `helm template` prints them.
+// String prints the objects the way `helm template` does: in install order,
+// each with a "# Source:" comment, then the Helm hooks.
 func (r *Rendered) String() string {
 	var b strings.Builder
-	for _, m := range r.Manifests {
+	for _, m := range append(append([]Manifest{}, r.Install...), r.Hooks...) {
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Template, strings.TrimSpace(m.Content))
 	}
 	return b.String()
@@ -133,6 +141,20 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Rendered, error) {
 		out.Manifests = append(out.Manifests, Manifest{Template: rel, Content: content})
 	}
 	sort.Slice(out.Manifests, func(i, j int) bool { return out.Manifests[i].Template < out.Manifests[j].Template })
+	byName := make(map[string]string, len(out.Manifests))
+	for _, m := range out.Manifests {
+		byName[m.Template] = m.Content
+	}
+	hooks, install, err := releaseutil.SortManifests(byName, r.caps.APIVersions, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: sorting rendered objects: %w", c.Name(), err)
+	}
+	for _, m := range install {
+		out.Install = append(out.Install, Manifest{Template: m.Name, Content: m.Content})
+	}
+	for _, h := range hooks {
+		out.Hooks = append(out.Hooks, Manifest{Template: h.Path, Content: h.Manifest})
+	}
 	return out, nil
 }
 

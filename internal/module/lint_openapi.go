@@ -1,7 +1,10 @@
 package module
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,10 +22,6 @@ import (
 // against their schema node (x-examples), enum values are CamelCase (enum),
 // highAvailability has no default (high-availability).
 func lintSchemas(c *collector, m *Module) {
-	type file struct {
-		path   string
-		schema interface{ isNil() bool }
-	}
 	for _, name := range []string{values.ConfigSchemaFile, values.ValuesSchemaFile} {
 		rel := "openapi/" + name
 		data, err := os.ReadFile(filepath.Join(m.Dir, "openapi", name))
@@ -136,11 +135,11 @@ func lintCRDs(c *collector, m *Module) {
 			c.add(LinterOpenAPI, "deckhouse-crds", rel, 0, "%v", err)
 			continue
 		}
-		reader := utilyaml.NewYAMLReader(bufioReader(f))
+		reader := utilyaml.NewYAMLReader(bufio.NewReader(f))
 		for i := 0; ; i++ {
 			chunk, err := reader.Read()
 			if err != nil {
-				if err.Error() != "EOF" {
+				if !errors.Is(err, io.EOF) {
 					c.add(LinterOpenAPI, "deckhouse-crds", rel, 0, "document %d: %v", i, err)
 				}
 				break

@@ -1,6 +1,7 @@
 package module
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -53,7 +54,7 @@ func lintTemplates(ctx context.Context, c *collector, m *Module, kubeVersion str
 	names := map[string]string{}
 	for _, man := range res.Rendered.Manifests {
 		src := loadTemplateSource(m.Dir, man.Template)
-		reader := utilyaml.NewYAMLReader(bufioReader(strings.NewReader(man.Content)))
+		reader := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(man.Content)))
 		for doc := 0; ; doc++ {
 			chunk, err := reader.Read()
 			if errors.Is(err, io.EOF) {
@@ -193,7 +194,7 @@ func loadCRDScopes(m *Module) map[string]bool {
 		if err != nil {
 			continue
 		}
-		reader := utilyaml.NewYAMLReader(bufioReader(bytes.NewReader(data)))
+		reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 		for {
 			chunk, err := reader.Read()
 			if err != nil {
