@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -120,8 +119,11 @@ func buildKubeBinaries(ctx context.Context, version, dir string, progress io.Wri
 		return err
 	}
 	var dl struct{ GoMod, Error string }
-	if err := json.Unmarshal(gomod, &dl); err != nil || dl.GoMod == "" {
-		return fmt.Errorf("downloading k8s.io/kubernetes@%s: %s %v", version, dl.Error, err)
+	if err := json.Unmarshal(gomod, &dl); err != nil {
+		return fmt.Errorf("reading go mod download output for k8s.io/kubernetes@%s: %w", version, err)
+	}
+	if dl.GoMod == "" {
+		return fmt.Errorf("downloading k8s.io/kubernetes@%s: %s", version, dl.Error)
 	}
 	modText, err := throwawayGoMod(dl.GoMod, version)
 	if err != nil {
@@ -201,9 +203,13 @@ func goTool() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p, nil
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
+	if p := filepath.Join(os.Getenv("GOROOT"), "bin", "go"); os.Getenv("GOROOT") != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if _, err := os.Stat("/usr/local/go/bin/go"); err == nil {
+		return "/usr/local/go/bin/go", nil
 	}
 	return "", errors.New("the Go toolchain is needed once to build kube-apiserver and etcd: install Go, or point KUBEBUILDER_ASSETS at a directory holding both binaries")
 }

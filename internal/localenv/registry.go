@@ -120,8 +120,10 @@ http:
 		_ = logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); _ = logFile.Close() }()
+	// exited is closed when the process is gone; waitErr is set before that.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); _ = logFile.Close(); close(exited) }()
 	stop := func() error {
 		defer func() { _ = os.RemoveAll(work) }()
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
@@ -133,7 +135,7 @@ http:
 		}
 		return nil
 	}
-	if err := waitHTTP(ctx, "http://"+addr+"/v2/", exited, 20*time.Second); err != nil {
+	if err := waitHTTP(ctx, "http://"+addr+"/v2/", exited, func() error { return waitErr }, 20*time.Second); err != nil {
 		logText, _ := os.ReadFile(filepath.Join(work, "registry.log"))
 		_ = stop()
 		return nil, fmt.Errorf("docker-registry on %s did not become ready: %w\n%s", addr, err, tail(string(logText), 20))
@@ -150,14 +152,14 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func waitHTTP(ctx context.Context, url string, exited <-chan error, timeout time.Duration) error {
+func waitHTTP(ctx context.Context, url string, exited <-chan struct{}, waitErr func() error, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
 	var last error
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-exited:
-			return fmt.Errorf("process exited: %v", err)
+		case <-exited:
+			return fmt.Errorf("process exited: %w", waitErr())
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
@@ -173,5 +175,5 @@ func waitHTTP(ctx context.Context, url string, exited <-chan error, timeout time
 		last = err
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("timed out after %s: %v", timeout, last)
+	return fmt.Errorf("timed out after %s: %w", timeout, last)
 }
