@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,9 @@ type devOptions struct {
 	kubeconfig    string
 	registryPort  int
 	inProcessReg  bool
+	modulesDir    string
+	modulesVer    string
+	channel       string
 }
 
 func newDevCommand() *cobra.Command {
@@ -37,6 +41,9 @@ stops everything it started.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig-out", "", "where to write the kubeconfig (default: <cache>/dev/kubeconfig)")
 	f.IntVar(&o.registryPort, "registry-port", 0, "registry port on 127.0.0.1 (default: a free port)")
 	f.BoolVar(&o.inProcessReg, "in-process-registry", false, "serve go-containerregistry's in-memory registry instead of docker-registry")
+	f.StringVar(&o.modulesDir, "modules-dir", "examples/modules", "publish every module under this directory to the registry as the source <registry>/modules (\"\" to skip)")
+	f.StringVar(&o.modulesVer, "modules-version", "v0.1.0", "version to publish the modules of --modules-dir as")
+	f.StringVar(&o.channel, "modules-channel", "stable", "release channel to point at that version")
 	return cmd
 }
 
@@ -61,6 +68,19 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", env.ControlPlane.KubeconfigPath)
 	fmt.Fprintf(out, "# registry: %s (%s)\n", env.Registry.Addr, env.Registry.Kind)
+	if o.modulesDir != "" {
+		if _, statErr := os.Stat(o.modulesDir); statErr == nil {
+			source := env.Registry.Addr + "/modules"
+			if _, err := publishModules(ctx, o.modulesDir, source, o.modulesVer, o.channel, progress); err != nil {
+				_ = env.Stop()
+				return err
+			}
+			fmt.Fprintf(out, "# module source: %s (try: deckhand registry ls %s)\n", source, source)
+		} else if cmd.Flags().Changed("modules-dir") {
+			_ = env.Stop()
+			return fmt.Errorf("--modules-dir %s: %w", o.modulesDir, statErr)
+		}
+	}
 	if !o.exitWhenReady {
 		fmt.Fprintln(progress, "ready; press Ctrl-C to stop")
 		<-ctx.Done()

@@ -23,7 +23,7 @@ import (
 func TestDevRunsUntilInterrupted(t *testing.T) {
 	bin := deckhandBinary(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cmd := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig)
+	cmd := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--modules-dir", "../../examples/modules")
 	marker := markEnv(t, cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -55,6 +55,17 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("registry /v2/ answered %s", resp.Status)
+	}
+	// The example modules are published as a module source with a stable channel.
+	srcLine := waitLine(t, lines, "# module source: ", time.Minute, &stderr)
+	source := strings.Fields(strings.TrimPrefix(srcLine, "# module source: "))[0]
+	out, err = exec.Command(bin, "registry", "ls", source, "-o", "json").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hello-world") {
+		t.Fatalf("deckhand registry ls %s: %v\n%s", source, err, out)
+	}
+	out, err = exec.Command(bin, "registry", "tags", source, "hello-world", "-o", "json").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "stable") || !strings.Contains(string(out), "v0.1.0") {
+		t.Fatalf("deckhand registry tags %s hello-world: %v\n%s", source, err, out)
 	}
 	apiAddr := serverAddr(t, kubeconfig)
 	if children := markedPIDs(marker); len(children) < 3 {
