@@ -108,7 +108,9 @@ func reportRenderError(c *collector, m *Module, err error, when string) {
 		c.add(LinterTemplates, "helm-render", file, 0, "building values %s: %v", when, err)
 		return
 	}
-	if loc := helmErrLoc.FindStringSubmatch(err.Error()); loc != nil {
+	// The innermost location (the last one Helm prints) is where the template broke.
+	if all := helmErrLoc.FindAllStringSubmatch(err.Error(), -1); all != nil {
+		loc := all[len(all)-1]
 		line, _ := strconv.Atoi(loc[2])
 		c.add(LinterTemplates, "helm-render", loc[1], line, "rendering %s: %v", when, err)
 		return

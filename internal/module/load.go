@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -65,9 +66,9 @@ func Load(dir string) (*Module, error) {
 	parts := dirNameRe.FindStringSubmatch(filepath.Base(abs))
 	m.Name = parts[3]
 	if parts[2] != "" {
-		var w uint32
-		fmt.Sscan(parts[2], &w)
-		m.Weight = w
+		if w, err := strconv.ParseUint(parts[2], 10, 32); err == nil {
+			m.Weight = uint32(w)
+		}
 	}
 	if data, err := os.ReadFile(filepath.Join(abs, DefinitionFile)); err == nil {
 		def, doc, err := ParseDefinition(DefinitionFile, data)

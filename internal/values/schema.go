@@ -273,6 +273,8 @@ func extend(file string, child map[string]any, ext any, configRaw map[string]any
 				}
 			}
 			out[k] = merged
+		case k == "x-examples":
+			// examples of settings are not examples of the whole values tree
 		case k == "title" || k == "description" || strings.HasPrefix(k, "x-"):
 			if _, has := out[k]; !has {
 				out[k] = deepCopy(pv)
