@@ -390,6 +390,11 @@ func TestMonitorErrors(t *testing.T) {
 	patch(t, c, "ConfigMap", ns, "a", `{"data":{"v":"not a number"}}`)
 	patch(t, c, "ConfigMap", ns, "a", `{"data":{"v":"7"}}`)
 	rec.expect(t, 0, `Sync[1]`, `Modified a 7`)
+	// An object whose last state fails the filter is still reported
+	// Deleted, with the filter result last kept.
+	patch(t, c, "ConfigMap", ns, "a", `{"data":{"v":"NaN?"}}`)
+	remove(t, c, "ConfigMap", ns, "a")
+	rec.expect(t, 2, `Deleted a 7`)
 
 	if _, err := NewMonitor(c, WatchSpec{Name: "badjq", Kind: "ConfigMap", JqFilter: ".["}, nil); err == nil || !strings.Contains(err.Error(), `binding "badjq": jqFilter`) {
 		t.Errorf("bad jqFilter: %v", err)

@@ -45,7 +45,8 @@ func NewPatcher(client *Client, opts ...PatcherOption) *Patcher {
 }
 
 // Apply runs ops in order. Every kind is resolved before the first call, so
-// an unknown kind fails the whole file before anything is written. After
+// an unknown kind (or a namespaced kind without a namespace) fails the whole
+// file before anything is written. After
 // that, as in shell-operator, a failing operation does not stop the ones
 // after it; all errors are returned joined, each naming its operation, so the
 // hook task fails and its retry re-applies the file.
@@ -55,6 +56,11 @@ func (p *Patcher) Apply(ctx context.Context, ops []Operation) error {
 		r, err := p.client.Resolve(op.APIVersion, op.Kind)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
+		}
+		// Without a namespace a namespaced object would be addressed at
+		// the cluster level, where a delete "succeeds" as not found.
+		if r.Namespaced && op.Namespace == "" {
+			return fmt.Errorf("%s: namespace is required for namespaced kind %s", op, r.Kind)
 		}
 		resources[i] = r
 	}

@@ -308,4 +308,20 @@ name: x
 	if getObject(t, c, "v1", "ConfigMap", ns, "first") != nil {
 		t.Fatal("the Create before the bad operation was applied")
 	}
+
+	// A namespaced kind without a namespace is refused the same way.
+	err = p.Apply(ctx, mustParse(t, fmt.Sprintf(`
+operation: Create
+object: {apiVersion: v1, kind: ConfigMap, metadata: {name: first, namespace: %[1]s}}
+---
+operation: Delete
+kind: ConfigMap
+name: first
+`, ns)))
+	if err == nil || !strings.Contains(err.Error(), "operation #2 Delete ConfigMap first: namespace is required for namespaced kind ConfigMap") {
+		t.Fatalf("missing namespace: got %v", err)
+	}
+	if getObject(t, c, "v1", "ConfigMap", ns, "first") != nil {
+		t.Fatal("the Create before the operation without namespace was applied")
+	}
 }

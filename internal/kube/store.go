@@ -98,34 +98,52 @@ func (s sourceStore) Resync() error        { return nil }
 
 func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
 	m := s.m
+	key, keyErr := keyOf(obj)
 	e, err := m.spec.project(obj)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s.src.stopped {
+	if s.src.stopped || keyErr != nil {
 		return
 	}
-	if err == nil {
-		e.namespace = m.internLocked(e.namespace)
-	}
+	key.namespace = m.internLocked(key.namespace)
+	old := s.src.entries[key]
 	if err != nil {
-		// As in shell-operator: a jq error on an event drops the event.
 		m.log.Error("dropping watch event", "binding", m.spec.spec.Name, "event", string(typ), "error", err)
+		if typ == WatchDeleted && old != nil {
+			// The object is gone even if its last state fails the
+			// filter: forget it and report it with what was kept.
+			delete(s.src.entries, key)
+			m.emitLocked(typ, old)
+		}
+		// Otherwise, as in shell-operator, a jq error drops the event.
 		return
 	}
-	old := s.src.entries[e.objKey]
+	e.objKey = key
 	if typ == WatchDeleted {
 		if old == nil {
 			return
 		}
-		delete(s.src.entries, e.objKey)
+		delete(s.src.entries, key)
 		m.emitLocked(typ, e)
 		return
 	}
-	s.src.entries[e.objKey] = e
+	s.src.entries[key] = e
 	if old != nil && old.checksum == e.checksum {
 		return // the filter result did not change: no event
 	}
 	m.emitLocked(typ, e)
+}
+
+// keyOf reads an object's namespace and name.
+func keyOf(obj any) (objKey, error) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return objKey{}, fmt.Errorf("unexpected object type %T", obj)
+	}
+	return objKey{namespace: u.GetNamespace(), name: u.GetName()}, nil
 }
 
 // Replace is the reflector's (re)list. The first one fills the source; a
