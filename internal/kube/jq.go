@@ -14,12 +14,18 @@ type jqProgram struct {
 	src  string
 }
 
-func compileJQ(src string) (*jqProgram, error) {
+// compileJQ compiles src; libraryPaths are directories searched for jq
+// modules (`import "x" as x;`), as shell-operator's JQ_LIBRARY_PATH.
+func compileJQ(src string, libraryPaths ...string) (*jqProgram, error) {
 	q, err := gojq.Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("parsing jq %q: %w", src, err)
 	}
-	code, err := gojq.Compile(q)
+	var opts []gojq.CompilerOption
+	if len(libraryPaths) > 0 {
+		opts = append(opts, gojq.WithModuleLoader(gojq.NewModuleLoader(libraryPaths)))
+	}
+	code, err := gojq.Compile(q, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("compiling jq %q: %w", src, err)
 	}

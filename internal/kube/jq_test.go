@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,5 +47,31 @@ func TestJQFilterSerialization(t *testing.T) {
 	}
 	if _, err := compileJQ(".a |||"); err == nil {
 		t.Error("bad jq compiled")
+	}
+}
+
+func TestJQLibraryPath(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "names.jq"), []byte(`def full: .metadata.namespace + "/" + .metadata.name;`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `import "names" as n; n::full`
+	if _, err := compileJQ(src); err == nil {
+		t.Fatal("module found without a library path")
+	}
+	p, err := compileJQ(src, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.filter(map[string]any{"metadata": map[string]any{"namespace": "ns", "name": "a"}})
+	if err != nil || string(got) != `"ns/a"` {
+		t.Fatalf("got %s, %v", got, err)
+	}
+	spec := WatchSpec{Name: "lib", Kind: "ConfigMap", JqFilter: src}
+	if _, err := NewMonitor(nil, spec, nil); err == nil {
+		t.Error("NewMonitor compiled a filter importing an unknown module")
+	}
+	if _, err := NewMonitor(nil, spec, nil, WithJQLibraryPath(dir)); err != nil {
+		t.Error(err)
 	}
 }

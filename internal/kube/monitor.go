@@ -35,6 +35,8 @@ type Monitor struct {
 	handler Handler
 	log     *slog.Logger
 
+	jqLibraryPaths []string
+
 	res    Resource
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -61,6 +63,12 @@ type Monitor struct {
 // MonitorOption tunes a Monitor.
 type MonitorOption func(*Monitor)
 
+// WithJQLibraryPath adds directories searched for jq modules imported by
+// the jqFilter (shell-operator's JQ_LIBRARY_PATH / --jq-library-path).
+func WithJQLibraryPath(dirs ...string) MonitorOption {
+	return func(m *Monitor) { m.jqLibraryPaths = append(m.jqLibraryPaths, dirs...) }
+}
+
 // WithLogger sets the logger for dropped events and watch errors.
 func WithLogger(l *slog.Logger) MonitorOption {
 	return func(m *Monitor) { m.log = l }
@@ -69,13 +77,8 @@ func WithLogger(l *slog.Logger) MonitorOption {
 // NewMonitor checks spec (selectors, jq program) and returns a Monitor that
 // is not started yet. handler may be nil (snapshot-only use).
 func NewMonitor(client *Client, spec WatchSpec, handler Handler, opts ...MonitorOption) (*Monitor, error) {
-	cs, err := compileSpec(spec)
-	if err != nil {
-		return nil, err
-	}
 	m := &Monitor{
 		client:   client,
-		spec:     cs,
 		handler:  handler,
 		log:      slog.Default(),
 		sources:  map[string]*source{},
@@ -86,6 +89,11 @@ func NewMonitor(client *Client, spec WatchSpec, handler Handler, opts ...Monitor
 	for _, o := range opts {
 		o(m)
 	}
+	cs, err := compileSpec(spec, m.jqLibraryPaths)
+	if err != nil {
+		return nil, err
+	}
+	m.spec = cs
 	return m, nil
 }
 

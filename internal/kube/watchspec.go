@@ -74,7 +74,7 @@ type compiledSpec struct {
 	jq            *jqProgram
 }
 
-func compileSpec(s WatchSpec) (*compiledSpec, error) {
+func compileSpec(s WatchSpec, jqLibraryPaths []string) (*compiledSpec, error) {
 	fail := func(field string, err error) (*compiledSpec, error) {
 		return nil, fmt.Errorf("binding %q: %s: %w", s.Name, field, err)
 	}
@@ -123,7 +123,7 @@ func compileSpec(s WatchSpec) (*compiledSpec, error) {
 		c.namespaces = []string{""}
 	}
 	if s.JqFilter != "" {
-		prog, err := compileJQ(s.JqFilter)
+		prog, err := compileJQ(s.JqFilter, jqLibraryPaths...)
 		if err != nil {
 			return fail("jqFilter", err)
 		}
