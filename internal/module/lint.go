@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/deckhand-dev/deckhand/internal/values"
 )
@@ -71,7 +72,7 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 	}
 	c := &collector{}
 	lintDefinition(c, abs)
-	m, loadErr := Load(abs)
+	m, loadErr := load(abs, false)
 	if loadErr != nil {
 		reportLoadError(c, loadErr)
 	}
@@ -103,12 +104,15 @@ type collector struct {
 }
 
 func (c *collector) add(linter, rule, file string, line int, format string, args ...any) {
-	c.problems = append(c.problems, Problem{File: file, Line: line, Linter: linter, Rule: rule, Severity: SeverityError, Message: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, Problem{File: file, Line: line, Linter: linter, Rule: rule, Severity: SeverityError, Message: oneLine(fmt.Sprintf(format, args...))})
 }
 
 func (c *collector) warn(linter, rule, file string, line int, format string, args ...any) {
-	c.problems = append(c.problems, Problem{File: file, Line: line, Linter: linter, Rule: rule, Severity: SeverityWarning, Message: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, Problem{File: file, Line: line, Linter: linter, Rule: rule, Severity: SeverityWarning, Message: oneLine(fmt.Sprintf(format, args...))})
 }
+
+// oneLine keeps each problem on one output line (Helm errors span several).
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func (c *collector) addProblem(p Problem) { c.problems = append(c.problems, p) }
 

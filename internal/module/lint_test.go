@@ -88,15 +88,15 @@ func TestLintTemplateError(t *testing.T) {
 
 	dir = newModule(t, "bad-value")
 	cm := readFile(t, dir, "templates/configmap.yaml")
-	cm = strings.Replace(cm, "data:\n", "data:\n  size: {{ .Values.badValue.missing.size }}\n", 1)
+	cm = strings.Replace(cm, "\ndata:\n", "\ndata:\n  size: {{ .Values.badValue.missing.size }}\n", 1)
 	writeFile(t, dir, "templates/configmap.yaml", cm, 0o644)
-	wantProblem(t, lint(t, dir), "templates/configmap.yaml", 0, "helm-render", "nil pointer")
+	wantProblem(t, lint(t, dir), "templates/configmap.yaml", 9, "helm-render", "nil pointer")
 }
 
 func TestLintExampleThatBreaksRendering(t *testing.T) {
 	dir := newModule(t, "example-render")
 	cm := readFile(t, dir, "templates/configmap.yaml")
-	cm = strings.Replace(cm, "data:\n", "data:\n  {{- if eq .Values.exampleRender.logLevel \"Debug\" }}\n  debug: {{ fail \"debug is broken\" }}\n  {{- end }}\n", 1)
+	cm = strings.Replace(cm, "\ndata:\n", "\ndata:\n  {{- if eq .Values.exampleRender.logLevel \"Debug\" }}\n  debug: {{ fail \"debug is broken\" }}\n  {{- end }}\n", 1)
 	writeFile(t, dir, "templates/configmap.yaml", cm, 0o644)
 	res := lint(t, dir)
 	wantProblem(t, res, "templates/deployment.yaml", 0, "helm-render", "with x-examples[0]")

@@ -52,7 +52,11 @@ var dirNameRe = regexp.MustCompile(`^(([0-9]+)-)?(.+)$`)
 
 // Load reads the module in dir. It fails, naming the file and field, when
 // module.yaml, the schemas or values.yaml are malformed or the name is unusable.
-func Load(dir string) (*Module, error) {
+func Load(dir string) (*Module, error) { return load(dir, true) }
+
+// load with strict false keeps going past module.yaml problems (Lint reports
+// them itself) so the rest of the module is still checked.
+func load(dir string, strict bool) (*Module, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("module directory %s: %w", dir, err)
@@ -72,10 +76,13 @@ func Load(dir string) (*Module, error) {
 	}
 	if data, err := os.ReadFile(filepath.Join(abs, DefinitionFile)); err == nil {
 		def, doc, err := ParseDefinition(DefinitionFile, data)
-		if err != nil {
+		if err != nil && (strict || def == nil) {
 			return nil, err
 		}
-		m.Definition, m.DefinitionDoc, m.Name = def, doc, def.Name
+		m.Definition, m.DefinitionDoc = def, doc
+		if _, keyErr := values.ModuleKey(def.Name); keyErr == nil {
+			m.Name = def.Name
+		}
 		if def.Weight != nil {
 			m.Weight = *def.Weight
 		}

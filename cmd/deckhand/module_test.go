@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// runModuleCLI executes the real root command in-process.
+func runModuleCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestModuleInitLintRender(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "greeter")
+	out, err := runModuleCLI(t, "module", "init", "greeter", "--dir", dir)
+	if err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, filepath.Join(dir, "module.yaml")) || !strings.Contains(out, "created module greeter") {
+		t.Fatalf("init output:\n%s", out)
+	}
+
+	out, err = runModuleCLI(t, "module", "lint", dir)
+	if err != nil || out != "" {
+		t.Fatalf("lint of a new module: %v\n%s", err, out)
+	}
+	out, err = runModuleCLI(t, "module", "lint", dir, "--format", "json")
+	if err != nil {
+		t.Fatalf("lint --format json: %v\n%s", err, out)
+	}
+	var res struct {
+		Dir      string           `json:"dir"`
+		Problems []map[string]any `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Problems == nil || len(res.Problems) != 0 {
+		t.Fatalf("lint json: %v\n%s", err, out)
+	}
+
+	settings := filepath.Join(t.TempDir(), "settings.yaml")
+	if err := os.WriteFile(settings, []byte("greeting: from a file\nreplicas: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runModuleCLI(t, "module", "render", dir, "-f", settings, "--set", "replicas=2")
+	if err != nil {
+		t.Fatalf("render: %v\n%s", err, out)
+	}
+	docs := strings.Split(out, "\n---\n")
+	kinds := []string{}
+	for _, d := range docs {
+		var obj struct {
+			Kind string         `json:"kind"`
+			Spec map[string]any `json:"spec"`
+			Data map[string]any `json:"data"`
+		}
+		if err := yaml.Unmarshal([]byte(strings.TrimPrefix(d, "---\n")), &obj); err != nil {
+			t.Fatalf("render output is not YAML: %v\n%s", err, d)
+		}
+		kinds = append(kinds, obj.Kind)
+		switch obj.Kind {
+		case "ConfigMap":
+			if obj.Data["greeting"] != "from a file" {
+				t.Errorf("ConfigMap data = %v", obj.Data)
+			}
+		case "Deployment":
+			if obj.Spec["replicas"] != float64(2) {
+				t.Errorf("--set did not win over -f: replicas = %v", obj.Spec["replicas"])
+			}
+		}
+	}
+	if strings.Join(kinds, ",") != "Namespace,ConfigMap,Deployment" {
+		t.Fatalf("rendered kinds in order %v, want Namespace,ConfigMap,Deployment", kinds)
+	}
+
+	_, err = runModuleCLI(t, "module", "render", dir, "--set", "replicas=9")
+	if err == nil || !strings.Contains(err.Error(), "greeter.replicas") || !strings.Contains(err.Error(), "config-values.yaml") {
+		t.Fatalf("render with an invalid setting: %v", err)
+	}
+}
+
+var problemLine = regexp.MustCompile(`^[^:\s]+:\d+: [a-z-]+: .+$`)
+
+func TestModuleLintReportsFileLineRule(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "broken")
+	if _, err := runModuleCLI(t, "module", "init", "broken", "--dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "module.yaml"), []byte("name: broken\nstage: Soon\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := filepath.Join(dir, "templates", "configmap.yaml")
+	data, _ := os.ReadFile(tmpl)
+	data = bytes.Replace(data, []byte("\ndata:\n"), []byte("\ndata:\n  bad: {{ .Values.broken.nope.deeper }}\n"), 1)
+	if err := os.WriteFile(tmpl, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runModuleCLI(t, "module", "lint", dir)
+	if err == nil || !strings.Contains(err.Error(), "lint error") {
+		t.Fatalf("lint of a broken module succeeded: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		if !problemLine.MatchString(l) {
+			t.Errorf("line %q is not file:line: rule-id: message", l)
+		}
+	}
+	for _, want := range []string{`module.yaml:2: definition-file: stage: "Soon"`, "templates/configmap.yaml:9: helm-render:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	if _, err := runModuleCLI(t, "module", "render", dir); err == nil || !strings.Contains(err.Error(), "module.yaml:2: stage") {
+		t.Fatalf("render of a module with a bad module.yaml: %v", err)
+	}
+	if _, err := runModuleCLI(t, "module", "lint", dir, "--format", "xml"); err == nil || !strings.Contains(err.Error(), "xml") {
+		t.Fatalf("unknown format: %v", err)
+	}
+}
+
+func TestModuleInitRefusesBadName(t *testing.T) {
+	dir := t.TempDir()
+	_, err := runModuleCLI(t, "module", "init", "Bad_Name", "--dir", filepath.Join(dir, "m"))
+	if err == nil || !strings.Contains(err.Error(), `module name "Bad_Name"`) {
+		t.Fatalf("got %v", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, "m")); statErr == nil {
+		t.Fatal("directory created for a refused name")
+	}
+}
