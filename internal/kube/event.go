@@ -55,5 +55,11 @@ type Event struct {
 
 // Handler receives a Monitor's events, one at a time and in order, on a
 // goroutine the Monitor owns. A slow handler delays later events of that
-// Monitor but never the watches, which keep updating the snapshot.
+// Monitor but never the watches, which keep updating the snapshot. It must
+// return once the context given to Start is done, or Stop waits for it.
+//
+// Holding events back until the Synchronization hook run finished (as
+// shell-operator does) is the caller's part: the Monitor only guarantees
+// that Synchronization comes first and that nothing it already contains is
+// repeated as an event.
 type Handler func(Event)
