@@ -26,6 +26,7 @@ func newModuleCommand() *cobra.Command {
 		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(newModuleInitCommand(), newModuleLintCommand(), newModuleRenderCommand())
+	cmd.AddCommand(newModuleTestCommand())
 	return cmd
 }
 

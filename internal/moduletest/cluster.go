@@ -1,0 +1,382 @@
+package moduletest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+)
+
+// cluster is a test case's cluster: an in-process HTTP server that answers
+// discovery, list and watch for the case's objects, with label, field and
+// name selectors applied as kube-apiserver applies them. It exists so that
+// internal/kube monitors (the runtime's watch, jq filter and snapshot code)
+// run unchanged against fixture objects. It is read-only for clients: only
+// the test runner changes objects, to replay a watch event.
+type cluster struct {
+	kinds *kindRegistry
+	srv   *httptest.Server
+
+	mu       sync.Mutex
+	objects  map[schema.GroupVersionResource]map[string]*unstructured.Unstructured // key ns/name
+	watchers map[*watcher]struct{}
+	closed   bool
+}
+
+// watcher is one open watch request.
+type watcher struct {
+	gvr       schema.GroupVersionResource
+	namespace string
+	labels    labels.Selector
+	fields    fields.Selector
+	events    chan watchEvent
+	done      chan struct{}
+	stopOnce  sync.Once
+}
+
+// stop ends the watch; safe to call more than once and without the lock.
+func (w *watcher) stop() { w.stopOnce.Do(func() { close(w.done) }) }
+
+type watchEvent struct {
+	Type   string         `json:"type"`
+	Object map[string]any `json:"object"`
+}
+
+// newCluster serves objs. Kinds are learned from CRD objects and from the
+// objects themselves; extra kinds (a binding's apiVersion/kind) are added as
+// namespaced custom resources when nothing else declares them.
+func newCluster(objs []*unstructured.Unstructured, extra []schema.GroupVersionKind) (*cluster, error) {
+	c := &cluster{
+		kinds:    newKindRegistry(),
+		objects:  map[schema.GroupVersionResource]map[string]*unstructured.Unstructured{},
+		watchers: map[*watcher]struct{}{},
+	}
+	c.kinds.learn(objs)
+	for _, gvk := range extra {
+		c.kinds.guess(gvk, true)
+	}
+	for _, o := range objs {
+		if _, err := c.put(o); err != nil {
+			return nil, err
+		}
+	}
+	c.srv = httptest.NewServer(http.HandlerFunc(c.serve))
+	return c, nil
+}
+
+// restConfig points a client at the cluster.
+func (c *cluster) restConfig() *rest.Config {
+	return &rest.Config{Host: c.srv.URL, QPS: -1}
+}
+
+// close ends every watch and stops the server.
+func (c *cluster) close() {
+	c.mu.Lock()
+	c.closed = true
+	for w := range c.watchers {
+		w.stop()
+		delete(c.watchers, w)
+	}
+	c.mu.Unlock()
+	c.srv.CloseClientConnections()
+	c.srv.Close()
+}
+
+// put stores o (defaulting the namespace of a namespaced kind to "default",
+// as kubectl does) and returns the previous object with that name.
+func (c *cluster) put(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	info, ok := c.kinds.lookup(o.GroupVersionKind())
+	if !ok {
+		return nil, fmt.Errorf("object %s: unknown kind", objectRef(o))
+	}
+	if info.namespaced && o.GetNamespace() == "" {
+		o.SetNamespace("default")
+	}
+	if !info.namespaced && o.GetNamespace() != "" {
+		return nil, fmt.Errorf("object %s: %s is cluster-scoped, remove metadata.namespace", objectRef(o), info.gvk.Kind)
+	}
+	gvr := info.gvr()
+	if c.objects[gvr] == nil {
+		c.objects[gvr] = map[string]*unstructured.Unstructured{}
+	}
+	key := o.GetNamespace() + "/" + o.GetName()
+	old := c.objects[gvr][key]
+	c.objects[gvr][key] = o
+	return old, nil
+}
+
+// apply replaces or adds o (del=false) or deletes it (del=true) and sends
+// the watch events kube-apiserver would send to each open watch: an object
+// that moves into a watch's selectors is Added there, one that moves out is
+// Deleted.
+func (c *cluster) apply(o *unstructured.Unstructured, del bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	info, ok := c.kinds.lookup(o.GroupVersionKind())
+	if !ok {
+		return fmt.Errorf("object %s: unknown kind", objectRef(o))
+	}
+	var old *unstructured.Unstructured
+	if del {
+		if info.namespaced && o.GetNamespace() == "" {
+			o.SetNamespace("default")
+		}
+		key := o.GetNamespace() + "/" + o.GetName()
+		old = c.objects[info.gvr()][key]
+		delete(c.objects[info.gvr()], key)
+	} else {
+		var err error
+		if old, err = c.put(o); err != nil {
+			return err
+		}
+	}
+	for w := range c.watchers {
+		if w.gvr != info.gvr() {
+			continue
+		}
+		was := old != nil && w.matches(old)
+		is := !del && w.matches(o)
+		var ev watchEvent
+		switch {
+		case was && is:
+			ev = watchEvent{Type: "MODIFIED", Object: o.Object}
+		case is:
+			ev = watchEvent{Type: "ADDED", Object: o.Object}
+		case was && del:
+			ev = watchEvent{Type: "DELETED", Object: old.Object}
+		case was:
+			ev = watchEvent{Type: "DELETED", Object: o.Object}
+		default:
+			continue
+		}
+		select {
+		case w.events <- ev:
+		case <-w.done:
+		}
+	}
+	return nil
+}
+
+func (w *watcher) matches(o *unstructured.Unstructured) bool {
+	if w.namespace != "" && o.GetNamespace() != w.namespace {
+		return false
+	}
+	return w.labels.Matches(labels.Set(o.GetLabels())) && w.fields.Matches(objectFields{o})
+}
+
+// objectFields lets a field selector read any field of an object
+// ("metadata.name", "status.phase", "spec.nodeName").
+type objectFields struct{ o *unstructured.Unstructured }
+
+func (f objectFields) Has(field string) bool {
+	_, found, _ := unstructured.NestedFieldNoCopy(f.o.Object, strings.Split(field, ".")...)
+	return found
+}
+
+func (f objectFields) Get(field string) string {
+	v, found, _ := unstructured.NestedFieldNoCopy(f.o.Object, strings.Split(field, ".")...)
+	if !found || v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func (c *cluster) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeStatus(w, http.StatusMethodNotAllowed, "the test cluster is read-only: hooks change objects through KUBERNETES_PATCH_PATH")
+		return
+	}
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case len(segs) == 1 && segs[0] == "api":
+		writeJSON(w, metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"}})
+	case len(segs) == 1 && segs[0] == "apis":
+		writeJSON(w, c.groups())
+	case len(segs) == 2 && segs[0] == "api":
+		writeJSON(w, c.resources(schema.GroupVersion{Version: segs[1]}))
+	case len(segs) == 3 && segs[0] == "apis":
+		writeJSON(w, c.resources(schema.GroupVersion{Group: segs[1], Version: segs[2]}))
+	case len(segs) > 2 && segs[0] == "api":
+		c.serveResource(w, r, schema.GroupVersion{Version: segs[1]}, segs[2:])
+	case len(segs) > 3 && segs[0] == "apis":
+		c.serveResource(w, r, schema.GroupVersion{Group: segs[1], Version: segs[2]}, segs[3:])
+	default:
+		writeStatus(w, http.StatusNotFound, "not found: "+r.URL.Path)
+	}
+}
+
+func (c *cluster) groups() metav1.APIGroupList {
+	versions := map[string][]string{}
+	for gvk := range c.kinds.byGVK {
+		if gvk.Group != "" && !slices.Contains(versions[gvk.Group], gvk.Version) {
+			versions[gvk.Group] = append(versions[gvk.Group], gvk.Version)
+		}
+	}
+	list := metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}}
+	names := make([]string, 0, len(versions))
+	for g := range versions {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	for _, g := range names {
+		vs := versions[g]
+		sort.Strings(vs)
+		grp := metav1.APIGroup{Name: g}
+		for _, v := range vs {
+			grp.Versions = append(grp.Versions, metav1.GroupVersionForDiscovery{GroupVersion: g + "/" + v, Version: v})
+		}
+		grp.PreferredVersion = grp.Versions[len(grp.Versions)-1]
+		list.Groups = append(list.Groups, grp)
+	}
+	return list
+}
+
+func (c *cluster) resources(gv schema.GroupVersion) metav1.APIResourceList {
+	list := metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gv.String()}
+	for gvk, info := range c.kinds.byGVK {
+		if gvk.GroupVersion() != gv {
+			continue
+		}
+		list.APIResources = append(list.APIResources, metav1.APIResource{
+			Name: info.plural, SingularName: info.singular, Namespaced: info.namespaced, Kind: gvk.Kind,
+			Verbs: metav1.Verbs{"get", "list", "watch"}, ShortNames: info.shortNames,
+		})
+	}
+	sort.Slice(list.APIResources, func(i, j int) bool { return list.APIResources[i].Name < list.APIResources[j].Name })
+	return list
+}
+
+// serveResource answers list and watch of one resource, cluster-wide or in
+// a namespace (rest is [namespaces, NS,] PLURAL).
+func (c *cluster) serveResource(w http.ResponseWriter, r *http.Request, gv schema.GroupVersion, rest []string) {
+	namespace := ""
+	if len(rest) >= 3 && rest[0] == "namespaces" {
+		namespace, rest = rest[1], rest[2:]
+	}
+	if len(rest) != 1 {
+		writeStatus(w, http.StatusNotFound, "the test cluster serves list and watch only: "+r.URL.Path)
+		return
+	}
+	info, ok := c.kinds.byResource(gv.WithResource(rest[0]))
+	if !ok {
+		writeStatus(w, http.StatusNotFound, "unknown resource "+r.URL.Path)
+		return
+	}
+	q := r.URL.Query()
+	lsel, err := labels.Parse(q.Get("labelSelector"))
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	fsel, err := fields.ParseSelector(q.Get("fieldSelector"))
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	wt := &watcher{gvr: info.gvr(), namespace: namespace, labels: lsel, fields: fsel}
+	if q.Get("watch") == "true" || q.Get("watch") == "1" {
+		if q.Get("sendInitialEvents") == "true" {
+			// Streaming lists are not served; client-go falls back to list.
+			writeStatus(w, http.StatusBadRequest, "sendInitialEvents is not supported by the test cluster")
+			return
+		}
+		c.serveWatch(w, r, wt)
+		return
+	}
+	c.mu.Lock()
+	items := []any{}
+	for _, o := range c.objects[info.gvr()] {
+		if wt.matches(o) {
+			items = append(items, o.DeepCopy().Object)
+		}
+	}
+	c.mu.Unlock()
+	sort.Slice(items, func(i, j int) bool {
+		a, b := &unstructured.Unstructured{Object: items[i].(map[string]any)}, &unstructured.Unstructured{Object: items[j].(map[string]any)}
+		return a.GetNamespace()+"/"+a.GetName() < b.GetNamespace()+"/"+b.GetName()
+	})
+	writeJSON(w, map[string]any{
+		"apiVersion": gv.String(),
+		"kind":       info.gvk.Kind + "List",
+		"metadata":   map[string]any{"resourceVersion": "1"},
+		"items":      items,
+	})
+}
+
+func (c *cluster) serveWatch(w http.ResponseWriter, r *http.Request, wt *watcher) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeStatus(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	wt.events = make(chan watchEvent)
+	wt.done = make(chan struct{})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		writeStatus(w, http.StatusServiceUnavailable, "test cluster stopped")
+		return
+	}
+	c.watchers[wt] = struct{}{}
+	c.mu.Unlock()
+	defer func() {
+		// Stop first: apply may be blocked sending to this watch while
+		// holding the lock.
+		wt.stop()
+		c.mu.Lock()
+		delete(c.watchers, wt)
+		c.mu.Unlock()
+	}()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case ev := <-wt.events:
+			if err := enc.Encode(ev); err != nil {
+				return
+			}
+			flusher.Flush()
+		case <-wt.done:
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeStatus(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(metav1.Status{
+		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   metav1.StatusFailure, Message: msg, Code: int32(code),
+	})
+}
+
+func objectRef(o *unstructured.Unstructured) string {
+	ref := o.GetKind()
+	if o.GetNamespace() != "" {
+		ref += " " + o.GetNamespace() + "/" + o.GetName()
+	} else {
+		ref += " " + o.GetName()
+	}
+	return ref
+}
