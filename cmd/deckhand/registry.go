@@ -194,7 +194,10 @@ func newRegistryInspectCommand(f *registryFlags) *cobra.Command {
 }
 
 func newRegistryPullCommand(f *registryFlags) *cobra.Command {
-	var dir string
+	var (
+		dir    string
+		limits registry.UnpackLimits
+	)
 	cmd := &cobra.Command{
 		Use:   "pull SOURCE MODULE VERSION|CHANNEL",
 		Short: "Download a module version and unpack it into a directory (replaced as a whole)",
@@ -208,7 +211,7 @@ func newRegistryPullCommand(f *registryFlags) *cobra.Command {
 				dir = args[1]
 			}
 			progress, finish := f.progressFunc(cmd.ErrOrStderr(), "pulling "+args[1]+" "+args[2])
-			res, err := c.Pull(cmd.Context(), args[0], args[1], args[2], filepath.Clean(dir), registry.PullOptions{Progress: progress})
+			res, err := c.Pull(cmd.Context(), args[0], args[1], args[2], filepath.Clean(dir), registry.PullOptions{Progress: progress, Limits: limits})
 			finish()
 			if err != nil {
 				return err
@@ -220,6 +223,8 @@ func newRegistryPullCommand(f *registryFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&dir, "dir", "d", "", "directory to unpack into (default ./MODULE)")
+	cmd.Flags().Int64Var(&limits.MaxFileSize, "max-file-size", 256<<20, "refuse an archive with a file larger than this many bytes")
+	cmd.Flags().Int64Var(&limits.MaxTotalSize, "max-total-size", 1<<30, "refuse an archive larger than this many bytes unpacked")
 	return cmd
 }
 

@@ -228,6 +228,14 @@ func TestModulePushAndRegistryCLI(t *testing.T) {
 			t.Fatalf("after --force, pulled %q", got)
 		}
 
+		_, _, err = runDeckhand(t, "registry", "pull", source, "greeter", "v1.0.0", "-d", dest, "--max-file-size", "4")
+		if err == nil || !strings.Contains(err.Error(), "per-file limit") {
+			t.Fatalf("pull over --max-file-size: %v", err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dest, "templates/cm.yaml")); string(got) != "kind: Secret\n" {
+			t.Fatalf("a refused pull changed the target: %q", got)
+		}
+
 		_, _, err = runDeckhand(t, "module", "push", dir, "--repo", source, "--version", "1.0")
 		if err == nil || !strings.Contains(err.Error(), "semver") {
 			t.Fatalf("non-semver push: %v", err)
