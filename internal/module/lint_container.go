@@ -113,7 +113,9 @@ func lintPodSecurityContext(c *collector, o *renderedObject, sc *corev1.PodSecur
 	}
 	uid, gid := *sc.RunAsUser, *sc.RunAsGroup
 	if *sc.RunAsNonRoot {
-		if !((uid == 65534 && gid == 65534) || (uid == 64535 && gid == 64535)) {
+		nobody := uid == 65534 && gid == 65534
+		deckhouse := uid == 64535 && gid == 64535
+		if !nobody && !deckhouse {
 			c.addProblem(o.problem(LinterContainer, "controller-security-context", "", "runAsUser", "a non-root pod runs as 65534:65534 (nobody) or 64535:64535 (deckhouse), got %d:%d", uid, gid))
 		}
 	} else if uid != 0 || gid != 0 {

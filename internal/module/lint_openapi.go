@@ -149,7 +149,7 @@ func lintCRDs(c *collector, m *Module) {
 			}
 			lintCRD(c, rel, i, chunk)
 		}
-		f.Close()
+		_ = f.Close()
 	}
 }
 

@@ -201,7 +201,7 @@ func hasShebang(path string) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	buf := make([]byte, 2)
 	n, _ := f.Read(buf)
 	return n == 2 && string(buf) == "#!"
