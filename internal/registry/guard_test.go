@@ -37,7 +37,10 @@ func TestPlainHTTPGuard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = plainHTTPGuard{next: next, allowAll: tc.insecure}.RoundTrip(req)
+		resp, err := plainHTTPGuard{next: next, allowAll: tc.insecure}.RoundTrip(req)
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
 		if tc.pass != (next.called == 1) {
 			t.Errorf("%s insecure=%v: passed=%v, want %v (err %v)", tc.url, tc.insecure, next.called == 1, tc.pass, err)
 		}

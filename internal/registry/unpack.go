@@ -148,7 +148,7 @@ func (u *unpacker) entry(tr *tar.Reader, hdr *tar.Header, name string) error {
 			return unsafeEntry(hdr.Name, "cannot be created: %v", err)
 		}
 		return nil
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		return u.file(tr, hdr, name)
 	case tar.TypeSymlink:
 		target := hdr.Linkname

@@ -164,7 +164,7 @@ func TestUnpackKeepsSafeLinksAndAppliesLayers(t *testing.T) {
 func TestPullRefusesMaliciousImage(t *testing.T) {
 	forEachRegistry(t, func(t *testing.T, source string) {
 		data := tarOf(t, reg("module.yaml", 3), reg("../../../tmp/deckhand-evil", 3))
-		layer, err := tarball.LayerFromReader(bytes.NewReader(data))
+		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
 		if err != nil {
 			t.Fatal(err)
 		}
