@@ -125,3 +125,36 @@ func TestLoadChartErrorsNameTheDirectory(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestRenderSubchartsAndInstallOrder(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"Chart.yaml":                        "apiVersion: v2\nname: parent\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.0.1\n",
+		"charts/lib/Chart.yaml":             "apiVersion: v2\nname: lib\nversion: 0.0.1\ntype: library\n",
+		"charts/lib/templates/_helpers.tpl": `{{- define "lib_labels" }}heritage: deckhouse{{ end }}`,
+		"templates/a-deployment.yaml":       "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  labels:\n    {{- include \"lib_labels\" . | nindent 4 }}\n",
+		"templates/z-namespace.yaml":        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n",
+		"templates/hook.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: post-install\n",
+	})
+	c, err := LoadChart(dir, "ignored")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer("1.30.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Render(context.Background(), Request{Chart: c, ReleaseName: "parent", Namespace: "d8-system", Values: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Install) != 2 || !strings.Contains(out.Install[0].Content, "kind: Namespace") || !strings.Contains(out.Install[1].Content, "heritage: deckhouse") {
+		t.Fatalf("install order = %+v", out.Install)
+	}
+	if len(out.Hooks) != 1 || out.Hooks[0].Template != "templates/hook.yaml" {
+		t.Fatalf("hooks = %+v", out.Hooks)
+	}
+	s := out.String()
+	if strings.Index(s, "kind: Namespace") > strings.Index(s, "kind: Deployment") || strings.Index(s, "name: h") < strings.Index(s, "kind: Deployment") {
+		t.Fatalf("String() order:\n%s", s)
+	}
+}

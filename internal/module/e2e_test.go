@@ -109,3 +109,42 @@ func problemsText(ps []Problem) string {
 }
 
 func bufioFrom(s string) *bufioReaderT { return newBufio(bytes.NewBufferString(s)) }
+
+func TestRenderStubsImageDigestsAndStaticValues(t *testing.T) {
+	dir := newModule(t, "with-images")
+	writeFile(t, dir, "images/echo-server/Dockerfile", "FROM scratch\n", 0o644)
+	writeFile(t, dir, "values.yaml", "withImages:\n  greeting: from static values\n", 0o644)
+	writeFile(t, dir, "templates/image.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: image
+  namespace: d8-with-images
+  labels: {module: with-images, heritage: deckhouse}
+data:
+  image: {{ printf "%s@%s" .Values.global.modulesImages.registry.base (index .Values.global.modulesImages.digests.withImages "echoServer") | quote }}
+  enabled: {{ has "with-images" .Values.global.enabledModules | quote }}
+`, 0o644)
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&Render{}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := out.Rendered.String()
+	if !strings.Contains(s, `image: "registry.example.com/modules@sha256:`) || !strings.Contains(s, `enabled: "true"`) {
+		t.Fatalf("image digest or enabledModules not stubbed:\n%s", s)
+	}
+	if !strings.Contains(s, `greeting: "from static values"`) {
+		t.Fatalf("module values.yaml section not used:\n%s", s)
+	}
+	// settings win over the static values.yaml section
+	out, err = (&Render{Settings: map[string]any{"greeting": "from settings"}}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.Rendered.String(), `greeting: "from settings"`) {
+		t.Fatal("settings did not override static values")
+	}
+}
