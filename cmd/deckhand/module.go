@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/deckhand-dev/deckhand/internal/module"
 )
@@ -109,7 +110,10 @@ Rules are silenced per module with dmt's .dmtlint.yaml. Output: file:line: rule-
 }
 
 func newModuleRenderCommand() *cobra.Command {
-	var r module.Render
+	var (
+		r          module.Render
+		showValues bool
+	)
 	cmd := &cobra.Command{
 		Use:   "render [DIR]",
 		Short: "Print the manifests Helm would apply for a module",
@@ -131,6 +135,18 @@ values defaults; Helm sees .Values.<moduleKey> and .Values.global (stub globals)
 			if err != nil {
 				return err
 			}
+			if showValues {
+				vals, err := res.Values.ForHelm(m.Schemas)
+				if err != nil {
+					return err
+				}
+				data, err := yaml.Marshal(vals)
+				if err != nil {
+					return fmt.Errorf("encoding values: %w", err)
+				}
+				_, err = cmd.OutOrStdout().Write(data)
+				return err
+			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), res.Rendered.String())
 			return err
 		},
@@ -138,5 +154,6 @@ values defaults; Helm sees .Values.<moduleKey> and .Values.global (stub globals)
 	cmd.Flags().StringArrayVarP(&r.SettingsFiles, "values", "f", nil, "YAML file with module settings (repeatable)")
 	cmd.Flags().StringArrayVar(&r.Set, "set", nil, "set a setting: key=value, Helm --set syntax (repeatable)")
 	cmd.Flags().StringVar(&r.KubeVersion, "kube-version", "", "Kubernetes version for .Capabilities (default: deckhand's client-go version)")
+	cmd.Flags().BoolVar(&showValues, "show-values", false, "print the values Helm renders with ({global, <moduleKey>}) instead of the manifests")
 	return cmd
 }

@@ -86,6 +86,18 @@ func TestModuleInitLintRender(t *testing.T) {
 		t.Fatalf("rendered kinds in order %v, want Namespace,ConfigMap,Deployment", kinds)
 	}
 
+	out, err = runModuleCLI(t, "module", "render", dir, "--set", "greeting=shown", "--show-values")
+	if err != nil {
+		t.Fatalf("render --show-values: %v\n%s", err, out)
+	}
+	var vals map[string]map[string]any
+	if err := yaml.Unmarshal([]byte(out), &vals); err != nil {
+		t.Fatal(err)
+	}
+	if vals["greeter"]["greeting"] != "shown" || vals["greeter"]["logLevel"] != "Info" || vals["global"]["enabledModules"] == nil {
+		t.Fatalf("--show-values:\n%s", out)
+	}
+
 	_, err = runModuleCLI(t, "module", "render", dir, "--set", "replicas=9")
 	if err == nil || !strings.Contains(err.Error(), "greeter.replicas") || !strings.Contains(err.Error(), "config-values.yaml") {
 		t.Fatalf("render with an invalid setting: %v", err)
