@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 
 	"github.com/deckhand-dev/deckhand/internal/moduletest"
 	"github.com/deckhand-dev/deckhand/internal/output"
@@ -42,6 +44,9 @@ The format is described in docs/module-test.md.`,
 				}
 				t.Match = re
 			}
+			// client-go reports the watches a finished case stops as
+			// errors through klog; they are not the user's concern here.
+			klog.SetLogger(logr.Discard())
 			rep, err := t.Run(cmd.Context(), dir)
 			if err != nil {
 				return err

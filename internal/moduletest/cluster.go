@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -31,7 +32,20 @@ type cluster struct {
 	mu       sync.Mutex
 	objects  map[schema.GroupVersionResource]map[string]*unstructured.Unstructured // key ns/name
 	watchers map[*watcher]struct{}
-	closed   bool
+	// rv is the cluster's resource version: 1 after the initial objects,
+	// one more per change. history holds the changes, so a watch that
+	// starts after a change (from the resource version of its list) still
+	// gets it, as from kube-apiserver's watch cache.
+	rv      int
+	history []change
+	closed  bool
+}
+
+// change is one object change after the initial objects.
+type change struct {
+	rv       int
+	gvr      schema.GroupVersionResource
+	old, new *unstructured.Unstructured // new is nil for a delete
 }
 
 // watcher is one open watch request.
@@ -61,6 +75,7 @@ func newCluster(objs []*unstructured.Unstructured, extra []schema.GroupVersionKi
 		kinds:    newKindRegistry(),
 		objects:  map[schema.GroupVersionResource]map[string]*unstructured.Unstructured{},
 		watchers: map[*watcher]struct{}{},
+		rv:       1,
 	}
 	c.kinds.learn(objs)
 	for _, gvk := range extra {
@@ -141,31 +156,41 @@ func (c *cluster) apply(o *unstructured.Unstructured, del bool) error {
 			return err
 		}
 	}
+	c.rv++
+	ch := change{rv: c.rv, gvr: info.gvr(), old: old}
+	if !del {
+		ch.new = o
+	}
+	c.history = append(c.history, ch)
 	for w := range c.watchers {
-		if w.gvr != info.gvr() {
-			continue
-		}
-		was := old != nil && w.matches(old)
-		is := !del && w.matches(o)
-		var ev watchEvent
-		switch {
-		case was && is:
-			ev = watchEvent{Type: "MODIFIED", Object: o.Object}
-		case is:
-			ev = watchEvent{Type: "ADDED", Object: o.Object}
-		case was && del:
-			ev = watchEvent{Type: "DELETED", Object: old.Object}
-		case was:
-			ev = watchEvent{Type: "DELETED", Object: o.Object}
-		default:
-			continue
-		}
-		select {
-		case w.events <- ev:
-		case <-w.done:
+		if ev, ok := w.eventFor(ch); ok {
+			select {
+			case w.events <- ev:
+			case <-w.done:
+			}
 		}
 	}
 	return nil
+}
+
+// eventFor is the event a change means to watch w, if any.
+func (w *watcher) eventFor(ch change) (watchEvent, bool) {
+	if w.gvr != ch.gvr {
+		return watchEvent{}, false
+	}
+	was := ch.old != nil && w.matches(ch.old)
+	is := ch.new != nil && w.matches(ch.new)
+	switch {
+	case was && is:
+		return watchEvent{Type: "MODIFIED", Object: ch.new.Object}, true
+	case is:
+		return watchEvent{Type: "ADDED", Object: ch.new.Object}, true
+	case was && ch.new == nil:
+		return watchEvent{Type: "DELETED", Object: ch.old.Object}, true
+	case was:
+		return watchEvent{Type: "DELETED", Object: ch.new.Object}, true
+	}
+	return watchEvent{}, false
 }
 
 func (w *watcher) matches(o *unstructured.Unstructured) bool {
@@ -295,6 +320,7 @@ func (c *cluster) serveResource(w http.ResponseWriter, r *http.Request, gv schem
 		return
 	}
 	c.mu.Lock()
+	rv := c.rv
 	items := []any{}
 	for _, o := range c.objects[info.gvr()] {
 		if wt.matches(o) {
@@ -309,7 +335,7 @@ func (c *cluster) serveResource(w http.ResponseWriter, r *http.Request, gv schem
 	writeJSON(w, map[string]any{
 		"apiVersion": gv.String(),
 		"kind":       info.gvk.Kind + "List",
-		"metadata":   map[string]any{"resourceVersion": "1"},
+		"metadata":   map[string]any{"resourceVersion": strconv.Itoa(rv)},
 		"items":      items,
 	})
 }
@@ -322,11 +348,22 @@ func (c *cluster) serveWatch(w http.ResponseWriter, r *http.Request, wt *watcher
 	}
 	wt.events = make(chan watchEvent)
 	wt.done = make(chan struct{})
+	from, _ := strconv.Atoi(r.URL.Query().Get("resourceVersion"))
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		writeStatus(w, http.StatusServiceUnavailable, "test cluster stopped")
 		return
+	}
+	// Changes after the watch's starting point are replayed first; an
+	// empty or "0" resourceVersion means "from now on".
+	var backlog []watchEvent
+	for _, ch := range c.history {
+		if from > 0 && ch.rv > from {
+			if ev, ok := wt.eventFor(ch); ok {
+				backlog = append(backlog, ev)
+			}
+		}
 	}
 	c.watchers[wt] = struct{}{}
 	c.mu.Unlock()
@@ -342,6 +379,12 @@ func (c *cluster) serveWatch(w http.ResponseWriter, r *http.Request, wt *watcher
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
 	enc := json.NewEncoder(w)
+	for _, ev := range backlog {
+		if err := enc.Encode(ev); err != nil {
+			return
+		}
+	}
+	flusher.Flush()
 	for {
 		select {
 		case ev := <-wt.events:

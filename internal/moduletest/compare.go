@@ -83,8 +83,13 @@ func empty(v any) bool {
 
 // unified renders {key: want} and {key: got} as YAML and diffs them.
 func unified(key string, want, got any) string {
-	a, _ := yaml.Marshal(map[string]any{key: want})
-	b, _ := yaml.Marshal(map[string]any{key: got})
+	if empty(want) {
+		want = []any{}
+	}
+	if empty(got) {
+		got = []any{}
+	}
+	a, b := yamlText(map[string]any{key: want}), yamlText(map[string]any{key: got})
 	diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 		A:        difflib.SplitLines(string(a)),
 		B:        difflib.SplitLines(string(b)),
@@ -96,6 +101,18 @@ func unified(key string, want, got any) string {
 		return fmt.Sprintf("%s differs:\n--- expected\n%s+++ actual\n%s", key, a, b)
 	}
 	return diff
+}
+
+// yamlText renders v as YAML indented by two spaces, as case files are.
+func yamlText(v any) string {
+	var buf strings.Builder
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("%v\n", v)
+	}
+	_ = enc.Close()
+	return buf.String()
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }

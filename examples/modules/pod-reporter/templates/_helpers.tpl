@@ -1,0 +1,5 @@
+{{- define "pod-reporter.labels" -}}
+heritage: deckhouse
+module: {{ $.Chart.Name }}
+app: {{ $.Chart.Name }}
+{{- end -}}
