@@ -81,9 +81,16 @@ func UnpackImage(img v1.Image, dir string, limits UnpackLimits, progress Progres
 			if progress != nil {
 				r = &countingReader{r: rc, n: &done, report: func(n int64) { progress(v1.Update{Total: total, Complete: n}) }}
 			}
-			tarStream, err := decompress(r, l)
+			br := bufio.NewReader(r)
+			tarStream, err := decompress(br, l)
 			if err == nil {
 				err = yield(tarStream)
+			}
+			if err == nil {
+				// Read to the end: the digest of a downloaded blob is checked at EOF.
+				if _, err = io.Copy(io.Discard, br); err != nil {
+					err = fmt.Errorf("verifying: %w", err)
+				}
 			}
 			_ = rc.Close()
 			if err != nil {
@@ -96,8 +103,7 @@ func UnpackImage(img v1.Image, dir string, limits UnpackLimits, progress Progres
 
 // decompress returns the tar stream of a compressed layer read from r:
 // gzip and plain tar are read inline; other compressions through the layer.
-func decompress(r io.Reader, l v1.Layer) (io.Reader, error) {
-	br := bufio.NewReader(r)
+func decompress(br *bufio.Reader, l v1.Layer) (io.Reader, error) {
 	magic, _ := br.Peek(2)
 	switch {
 	case bytes.Equal(magic, []byte{0x1f, 0x8b}):
