@@ -78,6 +78,8 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 	}
 	lintFiles(c, abs)
 	if m != nil {
+		lintRequirements(c, m)
+		lintConversions(c, m)
 		lintSchemas(c, m)
 		lintCRDs(c, m)
 		lintHooks(ctx, c, m)

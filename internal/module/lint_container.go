@@ -59,6 +59,9 @@ func lintObject(c *collector, o *renderedObject, apiVersion string) {
 	if repl, bad := deprecatedAPIVersions[apiVersion]; bad {
 		c.addProblem(o.problem(LinterContainer, "object-api-version", "", "apiVersion:", "apiVersion %s is deprecated or removed: use %s", apiVersion, repl))
 	}
+	if o.ref.Kind == "Service" {
+		lintService(c, o)
+	}
 	path, workload := podSpecPath[o.ref.Kind]
 	if !workload {
 		return
@@ -193,5 +196,19 @@ func lintProbe(add func(rule, needle, format string, args ...any), rule, field s
 	}
 	if len(handlers) != 1 {
 		add(rule, field, "%s must have exactly one handler, has %d (%s)", field, len(handlers), strings.Join(handlers, ", "))
+	}
+}
+
+// lintService runs templates/service-port: Service ports target a named container port.
+func lintService(c *collector, o *renderedObject) {
+	spec, _ := o.raw["spec"].(map[string]any)
+	ports, _ := spec["ports"].([]any)
+	for _, p := range ports {
+		pm, _ := p.(map[string]any)
+		name, _ := pm["name"].(string)
+		if _, isName := pm["targetPort"].(string); !isName {
+			pr := o.problem(LinterTemplates, "service-port", "", "targetPort", "port %q: targetPort must name a container port, got %v", name, pm["targetPort"])
+			c.addProblem(pr)
+		}
 	}
 }

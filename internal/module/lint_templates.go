@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,6 +45,7 @@ var helmErrLoc = regexp.MustCompile(`[\w.-]+/((?:charts/[\w.-]+/)?templates/[^:\
 // lintTemplates renders the chart with default values (and with each top-level
 // x-example of the config schema) and checks the rendered objects.
 func lintTemplates(ctx context.Context, c *collector, m *Module, kubeVersion string) {
+	lintClusterDomain(c, m)
 	res, err := (&Render{KubeVersion: kubeVersion}).Run(ctx, m)
 	if err != nil {
 		reportRenderError(c, m, err, "with default values")
@@ -96,6 +98,28 @@ func lintTemplates(ctx context.Context, c *collector, m *Module, kubeVersion str
 			lintObject(c, obj, apiVersion)
 		}
 	}
+}
+
+// lintClusterDomain runs templates/cluster-domain: the cluster domain comes
+// from .Values.global.discovery.clusterDomain, never a literal cluster.local.
+func lintClusterDomain(c *collector, m *Module) {
+	root := filepath.Join(m.Dir, "templates")
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		rel := relTo(m.Dir, path)
+		for i, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "cluster.local") {
+				c.add(LinterTemplates, "cluster-domain", rel, i+1, "literal cluster.local: use .Values.global.discovery.clusterDomain")
+			}
+		}
+		return nil
+	})
 }
 
 func reportRenderError(c *collector, m *Module, err error, when string) {

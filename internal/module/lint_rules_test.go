@@ -1,0 +1,75 @@
+package module
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLintRequirementsRule(t *testing.T) {
+	dir := newModule(t, "reqs")
+	def := readFile(t, dir, DefinitionFile)
+	def = strings.Replace(def, `deckhouse: ">= 1.72"`, `deckhouse: ">= 1.60"`, 1)
+	def = strings.Replace(def, "requirements:\n", "weight: 100\nrequirements:\n  modules:\n    cert-manager: \">= 0.0.0 !optional\"\n", 1)
+	writeFile(t, dir, DefinitionFile, def, 0o644)
+	res := lint(t, dir)
+	wantProblem(t, res, "module.yaml", 2, "requirements", "stage needs DKP >= 1.68")
+	wantProblem(t, res, "module.yaml", 0, "requirements", "!optional requirement on cert-manager needs DKP >= 1.73")
+	wantProblem(t, res, "module.yaml", 0, "requirements", "weight 100")
+
+	def = strings.Replace(readFile(t, dir, DefinitionFile), `">= 1.60"`, `">= 1.74"`, 1)
+	writeFile(t, dir, DefinitionFile, def, 0o644)
+	res = lint(t, dir)
+	wantProblem(t, res, "module.yaml", 0, "requirements", "weight is ignored")
+	for _, p := range res.Problems {
+		if strings.Contains(p.Message, "needs DKP") {
+			t.Errorf("requirement satisfied but reported: %s", p)
+		}
+	}
+}
+
+func TestLintConversionsRule(t *testing.T) {
+	dir := newModule(t, "conv")
+	cfg := strings.Replace(readFile(t, dir, "openapi/config-values.yaml"), "type: object\n", "type: object\nx-config-version: 2\n", 1)
+	writeFile(t, dir, "openapi/config-values.yaml", cfg, 0o644)
+	writeFile(t, dir, "openapi/conversions/v2.yaml", "version: 2\nconversions:\n  - del(.old)\ndescription:\n  en: Drops old.\n  ru: Удаляет old.\n", 0o644)
+	if res := lint(t, dir); len(res.Problems) != 0 {
+		t.Fatalf("valid conversion chain reported:\n%s", problemsText(res.Problems))
+	}
+	writeFile(t, dir, "openapi/conversions/v4.yaml", "version: 3\nconversions:\n  - .a |||\ndescription:\n  en: x\n", 0o644)
+	res := lint(t, dir)
+	wantProblem(t, res, "openapi/conversions/v3.yaml", 0, "conversions", "v3 is missing")
+	wantProblem(t, res, "openapi/conversions/v4.yaml", 1, "conversions", "version must be 4")
+	wantProblem(t, res, "openapi/conversions/v4.yaml", 2, "conversions", "does not compile")
+	wantProblem(t, res, "openapi/conversions/v4.yaml", 4, "conversions", "description.en and description.ru")
+	wantProblem(t, res, "openapi/config-values.yaml", 2, "conversions", "x-config-version is 2 but the last conversion is v4")
+}
+
+func TestLintServicePortAndClusterDomain(t *testing.T) {
+	dir := newModule(t, "svc")
+	writeFile(t, dir, "templates/service.yaml", `apiVersion: v1
+kind: Service
+metadata:
+  name: svc
+  namespace: d8-svc
+  labels: {module: svc, heritage: deckhouse}
+  annotations:
+    url: "svc.d8-svc.svc.cluster.local"
+spec:
+  selector: {app: svc}
+  ports:
+    - name: http
+      port: 80
+      targetPort: 8080
+    - name: named
+      port: 81
+      targetPort: http
+`, 0o644)
+	res := lint(t, dir)
+	wantProblem(t, res, "templates/service.yaml", 14, "service-port", `port "http"`)
+	wantProblem(t, res, "templates/service.yaml", 8, "cluster-domain", "cluster.local")
+	for _, p := range res.Problems {
+		if strings.Contains(p.Message, `port "named"`) {
+			t.Errorf("named targetPort reported: %s", p)
+		}
+	}
+}
