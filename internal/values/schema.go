@@ -160,39 +160,28 @@ func buildSchema(file string, raw map[string]any, forHelm bool) (*spec.Schema, e
 	return s, nil
 }
 
-// closeObjects sets additionalProperties: false on every schema node that does
-// not say otherwise, as addon-operator does before validating values.
+// closeObjects sets additionalProperties: false on the node and, recursively,
+// on properties and array items that do not set it, as addon-operator does
+// before validating values. A property that sets additionalProperties itself
+// (true or a schema) is left alone, children included.
 func closeObjects(s *spec.Schema) {
 	if s == nil {
 		return
 	}
 	if s.AdditionalProperties == nil {
 		s.AdditionalProperties = &spec.SchemaOrBool{Allows: false}
-	} else {
-		closeObjects(s.AdditionalProperties.Schema)
 	}
 	for k, p := range s.Properties {
-		closeObjects(&p)
-		s.Properties[k] = p
-	}
-	for k, p := range s.PatternProperties {
-		closeObjects(&p)
-		s.PatternProperties[k] = p
+		if p.AdditionalProperties == nil {
+			closeObjects(&p)
+			s.Properties[k] = p
+		}
 	}
 	if s.Items != nil {
 		closeObjects(s.Items.Schema)
 		for i := range s.Items.Schemas {
 			closeObjects(&s.Items.Schemas[i])
 		}
-	}
-	for _, list := range [][]spec.Schema{s.AllOf, s.AnyOf, s.OneOf} {
-		for i := range list {
-			closeObjects(&list[i])
-		}
-	}
-	for k, d := range s.Definitions {
-		closeObjects(&d)
-		s.Definitions[k] = d
 	}
 }
 
@@ -242,7 +231,10 @@ func extend(file string, child map[string]any, ext any, configRaw map[string]any
 			return nil, err
 		}
 		if path == "" {
-			return nil, &SchemaError{File: file, Field: "x-extend.schema", Err: fmt.Errorf("schema %q not found in %s", name, dir)}
+			// addon-operator extends only from an existing config schema and
+			// otherwise loads the values schema as it is.
+			out := deepCopy(child).(map[string]any)
+			return out, nil
 		}
 		parent = raw
 	}

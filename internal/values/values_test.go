@@ -131,7 +131,7 @@ func TestLoadSchemasRejectsInvalidSchemaNamingFile(t *testing.T) {
 		"bad type":           {config: "type: object\nproperties:\n  a: {type: strin}\n", want: "config-values.yaml"},
 		"not yaml":           {config: "type: [object\n", want: "config-values.yaml"},
 		"bad config version": {config: "type: object\nx-config-version: zero\n", want: "x-config-version"},
-		"bad x-extend":       {config: "type: object\n", values: "x-extend: {schema: missing.yaml}\ntype: object\n", want: "x-extend.schema"},
+		"bad x-extend":       {config: "type: object\n", values: "x-extend: [config-values.yaml]\ntype: object\n", want: "x-extend"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadSchemas(writeSchemas(t, tc.config, tc.values))
