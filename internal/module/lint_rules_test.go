@@ -73,3 +73,41 @@ spec:
 		}
 	}
 }
+
+func TestLintConfigGlobalImpactAndDisable(t *testing.T) {
+	dir := newModule(t, "cfg")
+	writeFile(t, dir, "release.yaml", "x: y\n", 0o644)
+	writeFile(t, dir, "templates/bare.yaml", badDeployment, 0o644)
+	writeFile(t, dir, LintConfigFile, `global:
+  linters-settings:
+    container:
+      impact: warn
+      rules:
+        resources: {impact: error}
+linters-settings:
+  module:
+    legacy-release-file: {disable: true}
+  templates:
+    exclude-rules:
+      namespace:
+        - {kind: Deployment, name: bare}
+`, 0o644)
+	res := lint(t, dir)
+	sawResources := false
+	for _, p := range res.Problems {
+		switch {
+		case p.Rule == "legacy-release-file" || p.Rule == "namespace":
+			t.Errorf("disabled or excluded rule reported: %s", p)
+		case p.Rule == "resources":
+			sawResources = true
+			if p.Severity != SeverityError {
+				t.Errorf("global rule impact error not applied: %s", p)
+			}
+		case p.Linter == LinterContainer && p.Severity != SeverityWarning:
+			t.Errorf("global linter impact warn not applied: %s", p)
+		}
+	}
+	if !sawResources {
+		t.Errorf("resources problem missing:\n%s", problemsText(res.Problems))
+	}
+}

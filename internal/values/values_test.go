@@ -226,3 +226,28 @@ func normalize(t *testing.T, m map[string]any) map[string]any {
 	}
 	return n
 }
+
+func TestExplicitAdditionalPropertiesKeepsSubtreeOpen(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, `
+type: object
+properties:
+  open:
+    type: object
+    additionalProperties: true
+    properties:
+      inner: {type: object}
+  closed:
+    type: object
+    properties:
+      inner: {type: object}
+`, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(s.Config, "m", map[string]any{"open": map[string]any{"x": 1.0, "inner": map[string]any{"y": 1.0}}}); err != nil {
+		t.Fatalf("open subtree rejected: %v", err)
+	}
+	if err := Validate(s.Config, "m", map[string]any{"closed": map[string]any{"inner": map[string]any{"y": 1.0}}}); err == nil || !strings.Contains(err.Error(), "m.closed.inner") {
+		t.Fatalf("closed subtree: got %v", err)
+	}
+}
