@@ -27,10 +27,12 @@ func (a *artifactFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&a.version, "version", "", "module version, semver (vX.Y.Z)")
 	cmd.Flags().StringArrayVar(&a.images, "image", nil, "container image of the module, NAME=REF (repeatable); its digest goes to images_digests.json")
 	cmd.Flags().StringVar(&a.imagesFile, "images-file", "", "file mapping image NAME to REF (YAML/JSON map, or a werf build report)")
-	_ = cmd.MarkFlagRequired("version")
 }
 
 func (a *artifactFlags) build(cmd *cobra.Command, dir string, c *registry.Client) (*registry.Artifacts, error) {
+	if a.version == "" {
+		return nil, fmt.Errorf("--version is required: the module version, semver like v1.2.3")
+	}
 	images, err := registry.ParseImageFlags(a.images)
 	if err != nil {
 		return nil, err
@@ -109,6 +111,7 @@ func newModulePushCommand() *cobra.Command {
 		repo     string
 		channels []string
 		force    bool
+		fromDir  string
 	)
 	cmd := &cobra.Command{
 		Use:   "push [DIR]",
@@ -123,8 +126,22 @@ refused unless --force; the same content again is a no-op.`,
 			if err != nil {
 				return err
 			}
-			art, err := a.build(cmd, moduleDirArg(args), c)
-			if err != nil {
+			var art *registry.Artifacts
+			if fromDir != "" {
+				if len(args) > 0 || len(a.images) > 0 || a.imagesFile != "" {
+					return fmt.Errorf("--layout pushes a built layout: drop DIR, --image and --images-file")
+				}
+				var built []string
+				if art, built, err = registry.ReadLayout(fromDir); err != nil {
+					return err
+				}
+				if a.version != "" {
+					if v, err := registry.ParseVersion(a.version); err != nil || v != art.Version {
+						return fmt.Errorf("--version %s does not match the layout's version %s", a.version, art.Version)
+					}
+				}
+				channels = append(channels, built...)
+			} else if art, err = a.build(cmd, moduleDirArg(args), c); err != nil {
 				return err
 			}
 			progress, finish := f.progressFunc(cmd.ErrOrStderr(), "pushing "+art.Module+" "+art.Version)
@@ -158,6 +175,7 @@ refused unless --force; the same content again is a no-op.`,
 	cmd.Flags().StringArrayVar(&channels, "channel", nil, "point this release channel at the version (repeatable): "+fmt.Sprint(registry.Channels()))
 	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output format: "+output.Formats)
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite the version if it was published with different content")
+	cmd.Flags().StringVar(&fromDir, "layout", "", "push an OCI layout written by `module build` instead of building DIR")
 	_ = cmd.MarkFlagRequired("repo")
 	return cmd
 }

@@ -246,3 +246,35 @@ func TestModulePushAndRegistryCLI(t *testing.T) {
 		}
 	})
 }
+
+func TestModulePushLayoutCLI(t *testing.T) {
+	publishRegistries(t, func(t *testing.T, host string) {
+		source := host + "/ci/modules"
+		dir := writeCLIModule(t)
+		layout := filepath.Join(t.TempDir(), "out")
+		mustRun(t, "module", "build", dir, "--version", "v3.1.0", "--channel", "rock-solid", "-o", layout)
+		var pushed struct {
+			Version   string
+			Artifacts []struct{ Repository, Tag string }
+		}
+		decode(t, mustRun(t, "module", "push", "--layout", layout, "--repo", source, "-o", "json"), &pushed)
+		if pushed.Version != "v3.1.0" || len(pushed.Artifacts) != 4 {
+			t.Fatalf("push --layout: %+v", pushed)
+		}
+		if out := mustRun(t, "registry", "tags", source, "greeter"); !strings.Contains(out, "rock-solid") {
+			t.Fatalf("tags after push --layout: %s", out)
+		}
+		_, _, err := runDeckhand(t, "module", "push", dir, "--layout", layout, "--repo", source)
+		if err == nil || !strings.Contains(err.Error(), "--layout") {
+			t.Fatalf("DIR with --layout: %v", err)
+		}
+		_, _, err = runDeckhand(t, "module", "push", "--layout", layout, "--repo", source, "--version", "v9.0.0")
+		if err == nil || !strings.Contains(err.Error(), "v3.1.0") {
+			t.Fatalf("--version not matching the layout: %v", err)
+		}
+		_, _, err = runDeckhand(t, "module", "push", dir, "--repo", source)
+		if err == nil || !strings.Contains(err.Error(), "--version") {
+			t.Fatalf("push without --version: %v", err)
+		}
+	})
+}

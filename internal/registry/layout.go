@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -35,10 +37,15 @@ func (a *Artifacts) Placements(channels []string) ([]Placement, error) {
 		{Repository: a.Module, Tag: a.Version, Image: a.Bundle},
 		{Repository: a.Module + "/release", Tag: a.Version, Image: a.Release},
 	}
+	seen := map[string]bool{}
 	for _, ch := range channels {
 		if err := ValidateChannel(ch); err != nil {
 			return nil, err
 		}
+		if seen[ch] {
+			continue
+		}
+		seen[ch] = true
 		out = append(out, Placement{Repository: a.Module + "/release", Tag: ch, Image: a.Release})
 	}
 	out = append(out, Placement{Repository: "", Tag: a.Module, Image: a.Index})
@@ -97,4 +104,58 @@ func clearLayout(dir string) error {
 		return fmt.Errorf("replacing OCI layout %s: %w", dir, err)
 	}
 	return nil
+}
+
+// ReadLayout loads artifacts written by WriteLayout, with the channel tags
+// they carried. Container images are not in a layout: Push then requires the
+// digests of images_digests.json to be in the module repository already.
+func ReadLayout(dir string) (*Artifacts, []string, error) {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	a := &Artifacts{}
+	var channels []string
+	for _, d := range im.Manifests {
+		repo, tag := d.Annotations[AnnotationRepository], d.Annotations[AnnotationRefName]
+		img, err := p.Image(d.Digest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("OCI layout %s: image %s: %w", dir, d.Digest, err)
+		}
+		switch {
+		case repo == "" && tag != "":
+			a.Module, a.Index = tag, img
+		case strings.HasSuffix(repo, "/release") && IsChannel(tag):
+			channels = append(channels, tag)
+		case strings.HasSuffix(repo, "/release"):
+			a.Release = img
+		case repo != "":
+			a.Bundle, a.Version = img, tag
+		}
+	}
+	if a.Bundle == nil || a.Release == nil || a.Index == nil {
+		return nil, nil, fmt.Errorf("OCI layout %s: not written by `deckhand module build` (module, release or index image missing)", dir)
+	}
+	if _, err := ParseVersion(a.Version); err != nil {
+		return nil, nil, fmt.Errorf("OCI layout %s: %w", dir, err)
+	}
+	files, err := readImageFiles(a.Bundle, "images_digests.json")
+	if err != nil {
+		return nil, nil, fmt.Errorf("OCI layout %s: %w", dir, err)
+	}
+	a.ImagesDigests = map[string]string{}
+	if data, ok := files["images_digests.json"]; ok {
+		if err := json.Unmarshal(data, &a.ImagesDigests); err != nil {
+			return nil, nil, fmt.Errorf("OCI layout %s: images_digests.json: %w", dir, err)
+		}
+	}
+	return a, channels, nil
 }

@@ -103,6 +103,26 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 		todo[target] = t
 	}
 
+	// Digests recorded without a source to copy from must already be there.
+	copied := map[string]bool{}
+	for _, img := range a.images {
+		copied[img.Key] = true
+	}
+	for key, digest := range a.ImagesDigests {
+		if copied[key] {
+			continue
+		}
+		target := moduleRepo.Digest(digest)
+		desc, err := c.head(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		if desc == nil {
+			return nil, fmt.Errorf("images_digests.json of %s %s names %s = %s, which is not in %s: push it there first or build with --image", a.Module, a.Version, key, digest, moduleRepo)
+		}
+		res.Images[key] = target.String()
+	}
+
 	if len(todo) > 0 {
 		if err := c.multiWrite(ctx, todo, opts.Progress); err != nil {
 			return nil, fmt.Errorf("pushing %s %s to %s: %w", a.Module, a.Version, src, err)

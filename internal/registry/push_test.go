@@ -233,3 +233,56 @@ func TestFetchRelease(t *testing.T) {
 		}
 	})
 }
+
+func TestPushFromLayout(t *testing.T) {
+	forEachRegistry(t, func(t *testing.T, source string) {
+		c := newClient(t)
+		host := strings.SplitN(source, "/", 2)[0]
+		appImg, err := random.Image(512, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appRef := mustRef(t, host+"/elsewhere/app:1")
+		if err := remote.Write(appRef, appImg); err != nil {
+			t.Fatal(err)
+		}
+		appDigest, _ := appImg.Digest()
+		a, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{Version: "v2.0.0", Images: []registry.ImageRef{{Key: "app", Ref: appRef.String()}}, Client: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "layout")
+		if _, err := registry.WriteLayout(dir, a, []string{"beta"}); err != nil {
+			t.Fatal(err)
+		}
+		loaded, channels, err := registry.ReadLayout(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loaded.Module != "hello" || loaded.Version != "v2.0.0" || len(channels) != 1 || channels[0] != "beta" || loaded.ImagesDigests["app"] != appDigest.String() {
+			t.Fatalf("ReadLayout = %+v %v", loaded, channels)
+		}
+		if digestsOf(t, loaded) != digestsOf(t, a) {
+			t.Fatalf("layout digests %v, built %v", digestsOf(t, loaded), digestsOf(t, a))
+		}
+
+		// The layout has no container images: refused until the image is in S/m.
+		_, err = c.Push(ctx(t), source, loaded, registry.PushOptions{Channels: channels})
+		if err == nil || !strings.Contains(err.Error(), "app = "+appDigest.String()) {
+			t.Fatalf("push of a layout whose image is missing: %v", err)
+		}
+		if tags, _ := newClient(t).ListModules(ctx(t), source); len(tags) != 0 {
+			t.Fatalf("a refused push registered the module: %v", tags)
+		}
+		if err := remote.Write(mustRef(t, source+"/hello@"+appDigest.String()), appImg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Push(ctx(t), source, loaded, registry.PushOptions{Channels: channels}); err != nil {
+			t.Fatal(err)
+		}
+		rel, err := c.FetchRelease(ctx(t), source, "hello", "beta")
+		if err != nil || rel.Version != "v2.0.0" {
+			t.Fatalf("beta after layout push: %+v, %v", rel, err)
+		}
+	})
+}
