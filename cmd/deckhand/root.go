@@ -23,5 +23,6 @@ develop a module on a laptop, publish it to an OCI registry, and run it in a clu
 	root.AddGroup(&cobra.Group{ID: groupModule, Title: "Module development:"})
 	root.AddCommand(newModuleCommand())
 	addPublishCommands(root)
+	addHooksCommands(root)
 	return root
 }

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/deckhand-dev/deckhand/internal/hookserver"
+	"github.com/deckhand-dev/deckhand/internal/output"
+)
+
+const groupHooks = "hooks"
+
+// addHooksCommands registers the Hooks group and `deckhand hooks` on root.
+func addHooksCommands(root *cobra.Command) {
+	root.AddGroup(&cobra.Group{ID: groupHooks, Title: "Hooks:"})
+	root.AddCommand(newHooksCommand())
+}
+
+// newHooksCommand is `deckhand hooks`: the standalone shell-operator mode and
+// its debug commands.
+func newHooksCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "hooks",
+		Short:   "Run shell-operator hooks from a directory, and inspect a running instance",
+		GroupID: groupHooks,
+	}
+	cmd.AddCommand(newHooksServeCommand(), newHooksQueuesCommand(), newHooksSnapshotsCommand())
+	return cmd
+}
+
+type hooksServeOptions struct {
+	hooksDir       string
+	kubeconfig     string
+	context        string
+	listenAddress  string
+	leaderElect    bool
+	leaseNamespace string
+	leaseName      string
+	tmpDir         string
+	metricsPrefix  string
+}
+
+func newHooksServeCommand() *cobra.Command {
+	o := hooksServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the hooks of a directory against a cluster, like shell-operator",
+		Long: `Run every hook under --hooks-dir the way shell-operator does: onStartup hooks in
+order, then kubernetes and schedule bindings through named queues. Serves /metrics,
+/metrics/hooks, /healthz, /readyz and /debug/queues, /debug/snapshots/{hook}.
+With --leader-elect only the holder of a Lease runs hooks.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.hooksDir, "hooks-dir", envOr("SHELL_OPERATOR_HOOKS_DIR", "hooks"), "directory with hooks (env SHELL_OPERATOR_HOOKS_DIR)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
+	f.StringVar(&o.context, "context", "", "kubeconfig context")
+	f.StringVar(&o.listenAddress, "listen-address", hookserver.DefaultListenAddress, "address for /metrics, health and debug endpoints")
+	f.BoolVar(&o.leaderElect, "leader-elect", false, "run hooks only while holding a Lease")
+	f.StringVar(&o.leaseNamespace, "lease-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the Lease (env POD_NAMESPACE)")
+	f.StringVar(&o.leaseName, "lease-name", "deckhand-hooks", "name of the Lease")
+	f.StringVar(&o.tmpDir, "tmp-dir", envOr("SHELL_OPERATOR_TMP_DIR", ""), "directory for hook run files (env SHELL_OPERATOR_TMP_DIR)")
+	f.StringVar(&o.metricsPrefix, "metrics-prefix", "deckhand_", `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
+	return cmd
+}
+
+func (o hooksServeOptions) run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, err := loadRestConfig(o.kubeconfig, o.context)
+	if err != nil {
+		return err
+	}
+	opts := hookserver.Options{
+		HooksDir:      o.hooksDir,
+		RestConfig:    cfg,
+		ListenAddress: o.listenAddress,
+		TempDir:       o.tmpDir,
+		Logger:        slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		MetricsPrefix: o.metricsPrefix,
+	}
+	if o.leaderElect {
+		if o.leaseNamespace == "" {
+			return fmt.Errorf("--leader-elect needs --lease-namespace (or POD_NAMESPACE)")
+		}
+		host, _ := os.Hostname()
+		opts.LeaderElection = &hookserver.LeaderElection{Namespace: o.leaseNamespace, Name: o.leaseName, Identity: envOr("POD_NAME", host)}
+	}
+	if _, err := os.Stat(o.hooksDir); err != nil {
+		return fmt.Errorf("hooks dir: %w", err)
+	}
+	s, err := hookserver.New(opts)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return s.Run(ctx)
+}
+
+// loadRestConfig reads kubeconfig the way kubectl does, falling back to the
+// in-cluster config.
+func loadRestConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	return cfg, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+type hooksDebugOptions struct {
+	address string
+	output  string
+}
+
+func (o *hooksDebugOptions) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.address, "address", "127.0.0.1"+hookserver.DefaultListenAddress, "address of a running `deckhand hooks serve`")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: "+output.Formats)
+}
+
+func newHooksQueuesCommand() *cobra.Command {
+	o := hooksDebugOptions{}
+	cmd := &cobra.Command{
+		Use:   "queues",
+		Short: "Show the task queues of a running instance: length, running hook, failures",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			reply, err := hookserver.NewDebugClient(o.address).Queues(ctx)
+			if err != nil {
+				return err
+			}
+			return output.Print(cmd.OutOrStdout(), o.output, reply, func(w io.Writer) error {
+				output.Row(w, "QUEUE", "LENGTH", "CURRENT", "FAILURES", "RETRY-IN", "LAST-ERROR")
+				for _, q := range reply.Queues {
+					current, retry := "-", "-"
+					if q.Current != nil {
+						current = q.Current.Hook
+						if q.Current.Description != "" {
+							current += " (" + q.Current.Description + ")"
+						}
+					}
+					if q.RetryAt != nil {
+						retry = time.Until(*q.RetryAt).Round(100 * time.Millisecond).String()
+					}
+					output.Row(w, q.Name, q.Length, current, q.Failures, retry, oneLine(q.LastError, 80))
+				}
+				return nil
+			})
+		},
+	}
+	o.bind(cmd)
+	return cmd
+}
+
+func newHooksSnapshotsCommand() *cobra.Command {
+	o := hooksDebugOptions{}
+	cmd := &cobra.Command{
+		Use:   "snapshots HOOK",
+		Short: "Show the snapshots (filter results and objects) a hook of a running instance would get",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			snaps, err := hookserver.NewDebugClient(o.address).Snapshots(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return output.Print(cmd.OutOrStdout(), o.output, snaps, func(w io.Writer) error {
+				output.Row(w, "BINDING", "OBJECT", "FILTER-RESULT")
+				for _, binding := range slices.Sorted(maps.Keys(snaps.Snapshots)) {
+					objs := snaps.Snapshots[binding]
+					if len(objs) == 0 {
+						output.Row(w, binding, "-", "-")
+					}
+					for _, obj := range objs {
+						output.Row(w, binding, objectName(obj.Object), oneLine(compactJSON(obj.FilterResult), 80))
+					}
+				}
+				return nil
+			})
+		},
+	}
+	o.bind(cmd)
+	return cmd
+}
+
+func objectName(raw json.RawMessage) string {
+	var obj struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Namespace string `json:"namespace"`
+			Name      string `json:"name"`
+		} `json:"metadata"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &obj) != nil {
+		return "-"
+	}
+	name := obj.Metadata.Name
+	if obj.Metadata.Namespace != "" {
+		name = obj.Metadata.Namespace + "/" + name
+	}
+	return obj.Kind + " " + name
+}
+
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "-"
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		return s[:max-3] + "..."
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}
