@@ -140,6 +140,12 @@ func TestClientAuthCAAndRetries(t *testing.T) {
 		t.Fatalf("inspect over TLS+auth: %+v, %v", info, err)
 	}
 
+	// --insecure: an unverified certificate is accepted.
+	insecure := newClient(t, registry.WithDockerConfig(writeDockerConfig(t, g.host(), "robot", "s3cret")), registry.WithInsecure(true), fast)
+	if mods, err := insecure.ListModules(ctx(t), source); err != nil || len(mods) != 1 {
+		t.Fatalf("ListModules with --insecure: %v, %v", mods, err)
+	}
+
 	// The same from in-memory config and CA (as a ModuleSource carries them).
 	cfg, _ := os.ReadFile(writeDockerConfig(t, g.host(), "robot", "s3cret"))
 	ca, _ := os.ReadFile(g.caFile)

@@ -12,6 +12,13 @@
 //	S/m/release:vX.Y.Z        release image: version.json, changelog.yaml, module.yaml, ...
 //	S/m/release:<channel>     copy of one release:vX.Y.Z (alpha ... lts)
 //
+// Build makes Artifacts from a module directory (reproducible: sorted entries,
+// epoch mtimes, uid/gid 0, modes 0644/0755 from the exec bit); WriteLayout and
+// ReadLayout move them through an OCI image layout; a Client pushes them,
+// lists, inspects and pulls a source, moves channels, and implements Source
+// for the release controller. UnpackTars/UnpackImage never write outside
+// their target and swap a finished tree in atomically.
+//
 // It talks to registries only through go-containerregistry and must not
 // import internal/release, internal/runtime or anything under cmd/.
 package registry
