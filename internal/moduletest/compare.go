@@ -100,7 +100,7 @@ func unified(key string, want, got any) string {
 	if err != nil || diff == "" {
 		return fmt.Sprintf("%s differs:\n--- expected\n%s+++ actual\n%s", key, a, b)
 	}
-	return diff
+	return key + " differs:\n" + strings.TrimRight(diff, "\n ") + "\n"
 }
 
 // yamlText renders v as YAML indented by two spaces, as case files are.

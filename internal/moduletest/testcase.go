@@ -210,6 +210,11 @@ func caseName(file string) string {
 // toObject checks that m is a Kubernetes object and converts it to the
 // JSON types the object machinery uses.
 func toObject(m map[string]any) (*unstructured.Unstructured, error) {
+	for _, k := range []string{"apiVersion", "kind"} {
+		if s, _ := m[k].(string); s == "" {
+			return nil, fmt.Errorf("%s is required", k)
+		}
+	}
 	data, err := json.Marshal(m)
 	if err != nil {
 		return nil, err

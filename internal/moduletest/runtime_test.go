@@ -1,0 +1,132 @@
+package moduletest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/hook"
+	"github.com/deckhand-dev/deckhand/internal/kube"
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+// TestSameContextsAsOnARealAPIServer builds the binding contexts of a hook
+// twice: from a case's objects on the in-process test cluster, and from the
+// same objects on a real kube-apiserver with the runtime's monitors. The JSON
+// the hook reads must be the same: namespace label selectors (dynamic
+// namespaces), static namespaces, name and field selectors, label
+// expressions, short kind names, jq filters and snapshot order included.
+func TestSameContextsAsOnARealAPIServer(t *testing.T) {
+	cp := testenv.ControlPlane(t)
+	nsA := testenv.Namespace(t, cp.Config, "mt-a")
+	nsB := testenv.Namespace(t, cp.Config, "mt-b")
+	objects := strings.NewReplacer("NSA", nsA, "NSB", nsB).Replace(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: NSA, labels: {team: NSA}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: NSB, labels: {team: other}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: x3, namespace: NSA, labels: {app: web}}
+data: {k: "3"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: x1, namespace: NSA, labels: {app: api}}
+data: {k: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: x2, namespace: NSA, labels: {app: db}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: x1, namespace: NSB, labels: {app: web}}
+`)
+	config := strings.NewReplacer("NSA", nsA, "NSB", nsB).Replace(`
+configVersion: v1
+kubernetes:
+  - name: cms
+    kind: ConfigMap
+    namespace: {labelSelector: {matchLabels: {team: NSA}}}
+    labelSelector: {matchExpressions: [{key: app, operator: In, values: [web, api]}]}
+    keepFullObjectsInMemory: false
+    jqFilter: '{name: .metadata.name, ns: .metadata.namespace, data: .data}'
+    includeSnapshotsFrom: [cms, named]
+  - name: named
+    kind: cm
+    nameSelector: {matchNames: [x1, x3]}
+    namespace: {nameSelector: {matchNames: [NSA, NSB]}}
+    fieldSelector: {matchExpressions: [{field: metadata.namespace, operator: NotEquals, value: NSB}]}
+    keepFullObjectsInMemory: false
+    jqFilter: '.metadata.name'
+    executeHookOnSynchronization: false
+`)
+	cfg, err := hook.ParseConfig("hooks/x.sh", []byte(config), hook.KindModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hook.Hook{Name: "x.sh", Config: cfg}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// In-process: the objects of a test case.
+	var list strings.Builder
+	list.WriteString("hook: x.sh\nbinding: cms\nobjects:\n")
+	for _, doc := range strings.Split(objects, "---") {
+		list.WriteString("  - " + strings.ReplaceAll(strings.TrimSpace(doc), "\n", "\n    ") + "\n")
+	}
+	c, err := ParseCase("tests/x.yaml", []byte(list.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := buildContexts(ctx, h, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Real: the same objects on kube-apiserver, read by the runtime's monitors.
+	testenv.Apply(t, cp.Config, objects)
+	client, err := kube.NewClient(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mons := &monitors{ctx: ctx, client: client, byName: map[string]*kube.Monitor{}}
+	defer mons.stop()
+	kb, _ := cfg.Binding("cms")
+	var readErr error
+	real := hook.RefreshSnapshots([]hook.BindingContext{kb.SynchronizationContext("real")}, func(name string) []hook.ObjectAndFilterResult {
+		b, _ := cfg.Binding(name)
+		m, err := mons.start(b)
+		if err != nil {
+			readErr = err
+			return nil
+		}
+		return hookObjects(b, m.Snapshot())
+	})
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+
+	want, err := hook.MarshalContexts(cfg.Version, real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := hook.MarshalContexts(cfg.Version, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("binding context differs from the real API server's:\n test: %s\n real: %s", got, want)
+	}
+	// Guard against two empty answers agreeing.
+	if !strings.Contains(string(got), `"name":"x3"`) || !strings.Contains(string(got), `"filterResult":"x1"`) ||
+		strings.Contains(string(got), `"x2"`) || strings.Contains(string(got), `"ns":"`+nsB) {
+		t.Fatalf("unexpected selection: %s", got)
+	}
+}
