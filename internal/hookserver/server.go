@@ -149,10 +149,11 @@ func (s *Server) Listen() (net.Addr, error) {
 // reported by /readyz and the hook_config_errors metric, and those hooks do
 // not run. It returns an error when it cannot serve or lost the Lease.
 func (s *Server) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The HTTP goroutines stop on ctx, so cancel before waiting for them.
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if s.opts.ListenAddress != "" {
 		if _, err := s.Listen(); err != nil {
 			return err

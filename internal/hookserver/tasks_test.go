@@ -1,0 +1,71 @@
+package hookserver
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/deckhand-dev/deckhand/internal/hook"
+	"github.com/deckhand-dev/deckhand/internal/queue"
+)
+
+func TestCombineRuns(t *testing.T) {
+	v1 := &hookState{Hook: hook.Hook{Name: "a.sh", Config: hook.Config{Version: hook.ConfigV1}}}
+	v0 := &hookState{Hook: hook.Hook{Name: "old.sh", Config: hook.Config{Version: hook.ConfigV0}}}
+	cms := hook.KubernetesBinding{Name: "cms", Queue: "main", Watch: hook.WatchSpec{JqFilter: ".data"}}
+	grouped := hook.KubernetesBinding{Name: "g1", Queue: "main", Group: "g"}
+	grouped2 := hook.KubernetesBinding{Name: "g2", Queue: "main", Group: "g"}
+	ev := func(h *hookState, b hook.KubernetesBinding) queue.Task {
+		return runTask(h, b.Name, false, b.EventContext(hook.WatchEventAdded, nil))
+	}
+	contexts := func(tk queue.Task) []string {
+		var out []string
+		for _, bc := range tk.Payload.(*runPayload).contexts {
+			out = append(out, bc.Binding+":"+string(bc.Type))
+		}
+		return out
+	}
+
+	merged, ok := combineRuns(ev(v1, cms), ev(v1, cms))
+	if !ok || !slices.Equal(contexts(merged), []string{"cms:Event", "cms:Event"}) {
+		t.Fatalf("two events of one hook: ok=%v %v", ok, contexts(merged))
+	}
+	if _, ok := combineRuns(ev(v1, cms), ev(v0, cms)); ok {
+		t.Fatal("runs of different hooks combined")
+	}
+	if _, ok := combineRuns(ev(v0, cms), ev(v0, cms)); ok {
+		t.Fatal("v0 hook runs combined")
+	}
+	sync := runTask(v1, cms.Name, false, cms.SynchronizationContext("a.sh#cms"), "a.sh#cms")
+	if _, ok := combineRuns(sync, ev(v1, cms)); ok {
+		t.Fatal("an ungrouped Synchronization started a combined run")
+	}
+	// A grouped Synchronization combines; compaction keeps the last context of
+	// the group, but the watch to unlock is kept.
+	gsync := runTask(v1, grouped.Name, false, grouped.SynchronizationContext("a.sh#g1"), "a.sh#g1")
+	merged, ok = combineRuns(gsync, runTask(v1, grouped2.Name, false, grouped2.SynchronizationContext("a.sh#g2"), "a.sh#g2"))
+	if !ok {
+		t.Fatal("grouped Synchronizations not combined")
+	}
+	p := merged.Payload.(*runPayload)
+	if len(p.contexts) != 1 || p.contexts[0].Binding != "g2" || !slices.Equal(p.monitorIDs, []string{"a.sh#g1", "a.sh#g2"}) {
+		t.Fatalf("combined grouped sync: contexts %v monitors %v", contexts(merged), p.monitorIDs)
+	}
+	if _, ok := combineRuns(queue.Task{Kind: kindEnableKubernetes, Hook: "a.sh"}, ev(v1, cms)); ok {
+		t.Fatal("an enable task combined with a run")
+	}
+}
+
+func TestStartupOrder(t *testing.T) {
+	mk := func(name string, order *int) *hookState {
+		return &hookState{Hook: hook.Hook{Name: name, Config: hook.Config{Version: hook.ConfigV1, OnStartup: order}}}
+	}
+	ten, five := 10, 5
+	got := startupOrder([]*hookState{mk("a", &ten), mk("b", nil), mk("c", &five), mk("d", &ten)})
+	var names []string
+	for _, h := range got {
+		names = append(names, h.Name)
+	}
+	if !slices.Equal(names, []string{"c", "a", "d"}) {
+		t.Fatalf("order = %v", names)
+	}
+}
