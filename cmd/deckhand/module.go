@@ -153,6 +153,8 @@ values defaults; Helm sees .Values.<moduleKey> and .Values.global (stub globals)
 	}
 	cmd.Flags().StringArrayVarP(&r.SettingsFiles, "values", "f", nil, "YAML file with module settings (repeatable)")
 	cmd.Flags().StringArrayVar(&r.Set, "set", nil, "set a setting: key=value, Helm --set syntax (repeatable)")
+	cmd.Flags().StringArrayVar(&r.ModuleValuesFiles, "module-values", nil, "YAML file with module values set on top, as hooks would (e.g. internal.*; repeatable)")
+	cmd.Flags().BoolVar(&r.StubRequiredForHelm, "stub-required", false, "fill missing x-required-for-helm values with placeholders (hooks set them at runtime)")
 	cmd.Flags().StringVar(&r.KubeVersion, "kube-version", "", "Kubernetes version for .Capabilities (default: deckhand's client-go version)")
 	cmd.Flags().BoolVar(&showValues, "show-values", false, "print the values Helm renders with ({global, <moduleKey>}) instead of the manifests")
 	return cmd

@@ -6,10 +6,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 )
+
+// indexWildcard lets "a.list[*].b" in an exclusion match any index.
+var indexWildcard = regexp.MustCompile(`\[[0-9]+\]`)
 
 // LintConfigFile is dmt's per-module linter configuration file.
 const LintConfigFile = ".dmtlint.yaml"
@@ -113,6 +117,9 @@ func excludes(entry any, p Problem) bool {
 			return false
 		}
 		if p.File == e || strings.HasPrefix(p.File, strings.TrimSuffix(e, "/")+"/") {
+			return true
+		}
+		if p.Key != "" && (p.Key == e || indexWildcard.ReplaceAllString(p.Key, "[*]") == e) {
 			return true
 		}
 		return p.Object != nil && (p.Object.Name == e || p.Object.Namespace == e)

@@ -22,9 +22,10 @@ import (
 // against their schema node (x-examples), enum values are CamelCase (enum),
 // highAvailability has no default (high-availability).
 func lintSchemas(c *collector, m *Module) {
-	for _, name := range []string{values.ConfigSchemaFile, values.ValuesSchemaFile} {
-		rel := "openapi/" + name
-		data, err := os.ReadFile(filepath.Join(m.Dir, "openapi", name))
+	files := []string{"openapi/" + values.ConfigSchemaFile, "openapi/" + values.ValuesSchemaFile}
+	files = append(files, m.CRDs...)
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(m.Dir, filepath.FromSlash(rel)))
 		if err != nil {
 			continue
 		}
@@ -33,14 +34,14 @@ func lintSchemas(c *collector, m *Module) {
 			c.add(LinterOpenAPI, "schema", rel, 0, "parsing YAML: %v", err)
 			continue
 		}
-		walkSchemaNodes(&root, func(key string, n, v *yaml.Node, parentKey string) {
+		walkSchemaNodes(&root, func(key string, v *yaml.Node, parentKey, path string) {
 			switch {
 			case key == "enum" && v.Kind == yaml.SequenceNode:
 				for _, e := range v.Content {
-					if e.Kind == yaml.ScalarNode && e.Tag == "!!str" && e.Value != "" {
-						r := []rune(e.Value)[0]
-						if !unicode.IsUpper(r) && !unicode.IsDigit(r) {
-							c.add(LinterOpenAPI, "enum", rel, e.Line, "enum value %q must be CamelCase (start with an upper-case letter)", e.Value)
+					if e.Kind == yaml.ScalarNode && e.Tag == "!!str" {
+						if msg := enumProblem(e.Value); msg != "" {
+							c.addProblem(Problem{File: rel, Line: e.Line, Linter: LinterOpenAPI, Rule: "enum", Severity: SeverityError,
+								Message: fmt.Sprintf("%s: enum value %q %s", path, e.Value, msg), Key: path})
 						}
 					}
 				}
@@ -104,13 +105,19 @@ func docOf(path string) *Document {
 	return d
 }
 
-func walkSchemaNodes(n *yaml.Node, fn func(key string, parent, value *yaml.Node, parentKey string)) {
-	var walk func(n *yaml.Node, parentKey string)
-	walk = func(n *yaml.Node, parentKey string) {
+// walkSchemaNodes calls fn for every key of every mapping, with the dotted
+// path of the mapping holding it ("properties.a", "spec.versions[0].schema").
+func walkSchemaNodes(n *yaml.Node, fn func(key string, value *yaml.Node, parentKey, path string)) {
+	var walk func(n *yaml.Node, parentKey, path string)
+	walk = func(n *yaml.Node, parentKey, path string) {
 		switch n.Kind {
-		case yaml.DocumentNode, yaml.SequenceNode:
+		case yaml.DocumentNode:
 			for _, ch := range n.Content {
-				walk(ch, parentKey)
+				walk(ch, parentKey, path)
+			}
+		case yaml.SequenceNode:
+			for i, ch := range n.Content {
+				walk(ch, parentKey, fmt.Sprintf("%s[%d]", path, i))
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
@@ -118,12 +125,19 @@ func walkSchemaNodes(n *yaml.Node, fn func(key string, parent, value *yaml.Node,
 				if strings.HasPrefix(k, "x-examples") || k == "default" || k == "example" {
 					continue
 				}
-				fn(k, n, v, parentKey)
-				walk(v, k)
+				fn(k, v, parentKey, path)
+				walk(v, k, joinKey(path, k))
 			}
 		}
 	}
-	walk(n, "")
+	walk(n, "", "")
+}
+
+func joinKey(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
 }
 
 // lintCRDs runs openapi/deckhouse-crds: every document in crds/ parses as an
@@ -170,8 +184,20 @@ func lintCRD(c *collector, rel string, i int, chunk []byte) {
 		c.add(LinterOpenAPI, "deckhouse-crds", rel, 0, "document %d: apiVersion %q must be apiextensions.k8s.io/v1", i, head.APIVersion)
 		return
 	}
+	// DKP drops x-doc-* keys (documentation only) before applying CRDs.
+	var raw map[string]any
+	if err := sigsyaml.Unmarshal(chunk, &raw); err != nil {
+		c.add(LinterOpenAPI, "deckhouse-crds", rel, 0, "document %d: %v", i, err)
+		return
+	}
+	stripDocKeys(raw)
+	clean, err := sigsyaml.Marshal(raw)
+	if err != nil {
+		c.add(LinterOpenAPI, "deckhouse-crds", rel, 0, "document %d: %v", i, err)
+		return
+	}
 	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := sigsyaml.UnmarshalStrict(chunk, crd); err != nil {
+	if err := sigsyaml.UnmarshalStrict(clean, crd); err != nil {
 		c.add(LinterOpenAPI, "deckhouse-crds", rel, 0, "document %d: %v", i, err)
 		return
 	}
@@ -191,4 +217,43 @@ func lintCRD(c *collector, rel string, i int, chunk []byte) {
 			c.add(LinterOpenAPI, "deckhouse-crds", rel, 0, "%s: version %s has no schema.openAPIV3Schema", where, v.Name)
 		}
 	}
+}
+
+func stripDocKeys(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if strings.HasPrefix(k, "x-doc") {
+				delete(t, k)
+				continue
+			}
+			stripDocKeys(e)
+		}
+	case []any:
+		for _, e := range t {
+			stripDocKeys(e)
+		}
+	}
+}
+
+// enumProblem applies dmt's enum rule: values are CamelCase, i.e. start with an
+// upper-case letter (or a digit) and hold only letters, digits and decimal dots.
+func enumProblem(v string) string {
+	if v == "" {
+		return ""
+	}
+	r := []rune(v)
+	if unicode.IsLetter(r[0]) && !unicode.IsUpper(r[0]) {
+		return "must start with a capital letter"
+	}
+	for i, ch := range r {
+		if unicode.IsLetter(ch) || unicode.IsNumber(ch) {
+			continue
+		}
+		if ch == '.' && i > 0 && unicode.IsNumber(r[i-1]) {
+			continue
+		}
+		return "must be CamelCase (letters and digits only)"
+	}
+	return ""
 }

@@ -1,6 +1,8 @@
 package module
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -109,5 +111,82 @@ linters-settings:
 	}
 	if !sawResources {
 		t.Errorf("resources problem missing:\n%s", problemsText(res.Problems))
+	}
+}
+
+func TestLintEnumExclusionByKeyPath(t *testing.T) {
+	dir := newModule(t, "enums")
+	writeFile(t, dir, "crds/modes.yaml", `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: modes.example.io
+  labels: {module: enums}
+spec:
+  group: example.io
+  scope: Cluster
+  names: {kind: Mode, plural: modes}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            mode: {type: string, enum: [hard, soft]}
+            other: {type: string, enum: [fast]}
+`, 0o644)
+	res := lint(t, dir)
+	wantProblem(t, res, "crds/modes.yaml", 18, "enum", `"hard"`)
+	wantProblem(t, res, "crds/modes.yaml", 19, "enum", `"fast"`)
+	writeFile(t, dir, LintConfigFile, `linters-settings:
+  openapi:
+    exclude-rules:
+      enum:
+        - spec.versions[*].schema.openAPIV3Schema.properties.mode
+`, 0o644)
+	res = lint(t, dir)
+	for _, p := range res.Problems {
+		if strings.Contains(p.Message, `"hard"`) || strings.Contains(p.Message, `"soft"`) {
+			t.Errorf("excluded enum reported: %s", p)
+		}
+	}
+	wantProblem(t, res, "crds/modes.yaml", 19, "enum", `"fast"`)
+}
+
+func TestRequiredForHelmIsStubbedForLintAndOptionalForRender(t *testing.T) {
+	dir := newModule(t, "certs")
+	vals := readFile(t, dir, "openapi/values.yaml")
+	vals = strings.Replace(vals, "    default: {}\n", "    default: {}\n    x-required-for-helm: [cert]\n", 1)
+	vals += "      cert:\n        type: string\n        description: Filled by a hook.\n"
+	writeFile(t, dir, "openapi/values.yaml", vals, 0o644)
+	cm := readFile(t, dir, "templates/configmap.yaml")
+	cm = strings.Replace(cm, "\ndata:\n", "\ndata:\n  cert: {{ .Values.certs.internal.cert | b64enc }}\n", 1)
+	writeFile(t, dir, "templates/configmap.yaml", cm, 0o644)
+
+	if res := lint(t, dir); len(res.Problems) != 0 {
+		t.Fatalf("lint should stub x-required-for-helm values:\n%s", problemsText(res.Problems))
+	}
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := (&Render{}).Run(ctx, m); err == nil || !strings.Contains(err.Error(), "certs.internal.cert") || !strings.Contains(err.Error(), "x-required-for-helm") {
+		t.Fatalf("render without the hook value: got %v", err)
+	}
+	out, err := (&Render{StubRequiredForHelm: true}).Run(ctx, m)
+	if err != nil || !strings.Contains(out.Rendered.String(), "cert: c3R1Yg==") {
+		t.Fatalf("stubbed render: %v", err)
+	}
+	mv := filepath.Join(t.TempDir(), "module-values.yaml")
+	writeFile(t, filepath.Dir(mv), filepath.Base(mv), "internal:\n  cert: real\n", 0o644)
+	out, err = (&Render{ModuleValuesFiles: []string{mv}}).Run(ctx, m)
+	if err != nil || !strings.Contains(out.Rendered.String(), "cert: cmVhbA==") {
+		t.Fatalf("render with module values: %v", err)
+	}
+	writeFile(t, filepath.Dir(mv), filepath.Base(mv), "internal:\n  unknown: x\n", 0o644)
+	if _, err := (&Render{ModuleValuesFiles: []string{mv}}).Run(ctx, m); err == nil || !strings.Contains(err.Error(), "certs.internal") {
+		t.Fatalf("module values outside the schema: got %v", err)
 	}
 }

@@ -46,7 +46,7 @@ var helmErrLoc = regexp.MustCompile(`[\w.-]+/((?:charts/[\w.-]+/)?templates/[^:\
 // x-example of the config schema) and checks the rendered objects.
 func lintTemplates(ctx context.Context, c *collector, m *Module, kubeVersion string) {
 	lintClusterDomain(c, m)
-	res, err := (&Render{KubeVersion: kubeVersion}).Run(ctx, m)
+	res, err := (&Render{KubeVersion: kubeVersion, StubRequiredForHelm: true}).Run(ctx, m)
 	if err != nil {
 		reportRenderError(c, m, err, "with default values")
 		return
@@ -152,7 +152,7 @@ func lintExampleRenders(ctx context.Context, c *collector, m *Module, kubeVersio
 		if !ok {
 			continue
 		}
-		r := &Render{KubeVersion: kubeVersion, Settings: settings}
+		r := &Render{KubeVersion: kubeVersion, Settings: settings, StubRequiredForHelm: true}
 		if _, err := r.Run(ctx, m); err != nil {
 			var ve *values.ValidationError
 			if errors.As(err, &ve) {

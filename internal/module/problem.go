@@ -27,6 +27,9 @@ type Problem struct {
 	// Object names the rendered object ("Deployment/web") and Container the container, when any.
 	Object    *ObjectRef `json:"object,omitempty"`
 	Container string     `json:"container,omitempty"`
+	// Key is the dotted path of the schema node a problem is about
+	// ("properties.mode"); dmt's openapi exclusions name it.
+	Key string `json:"key,omitempty"`
 }
 
 // ObjectRef names a Kubernetes object found in rendered templates.

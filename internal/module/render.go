@@ -31,6 +31,15 @@ type Render struct {
 	SettingsFiles []string
 	// Set are key=value settings overrides in Helm's --set syntax, applied last.
 	Set []string
+	// ModuleValues are set on top of the built module values, the way hooks set
+	// values at runtime (typically internal.*); validated against the values schema.
+	ModuleValues map[string]any
+	// ModuleValuesFiles are YAML files merged into ModuleValues, in order.
+	ModuleValuesFiles []string
+	// StubRequiredForHelm fills values the helm schema requires (x-required-for-helm)
+	// but nobody set with placeholders (values.StubRequired): offline there are no
+	// hooks to set them. Lint renders this way.
+	StubRequiredForHelm bool
 	// Global values; nil means values.StubGlobal for the Kubernetes version.
 	Global map[string]any
 	// KubeVersion for .Capabilities; "" means the version of deckhand's client-go.
@@ -75,6 +84,19 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	overlay, err := r.moduleValues()
+	if err != nil {
+		return nil, err
+	}
+	if len(overlay) > 0 {
+		res.Module = values.Merge(res.Module, overlay)
+		if err := values.Validate(m.Schemas.Values, res.ModuleKey, res.Module); err != nil {
+			return nil, fmt.Errorf("module values after --module-values (schema %s): %w", m.Schemas.ValuesFile, err)
+		}
+	}
+	if r.StubRequiredForHelm {
+		res.Module = values.StubRequired(m.Schemas.Helm, res.Module)
+	}
 	helmValues, err := res.ForHelm(m.Schemas)
 	if err != nil {
 		return nil, err
@@ -90,16 +112,36 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 	return &RenderResult{Values: res, Rendered: out}, nil
 }
 
+func (r *Render) moduleValues() (map[string]any, error) {
+	out := values.Merge(r.ModuleValues)
+	for _, f := range r.ModuleValuesFiles {
+		layer, err := readYAMLMap(f)
+		if err != nil {
+			return nil, fmt.Errorf("module values file: %w", err)
+		}
+		out = values.Merge(out, layer)
+	}
+	return values.Normalize(out)
+}
+
+func readYAMLMap(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := yaml.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	return out, nil
+}
+
 func (r *Render) settings() (map[string]any, error) {
 	settings := values.Merge(r.Settings)
 	for _, f := range r.SettingsFiles {
-		data, err := os.ReadFile(f)
+		layer, err := readYAMLMap(f)
 		if err != nil {
-			return nil, fmt.Errorf("reading settings file: %w", err)
-		}
-		layer := map[string]any{}
-		if err := yaml.Unmarshal(data, &layer); err != nil {
-			return nil, fmt.Errorf("parsing settings file %s: %w", f, err)
+			return nil, fmt.Errorf("settings file: %w", err)
 		}
 		settings = values.Merge(settings, layer)
 	}

@@ -251,3 +251,39 @@ properties:
 		t.Fatalf("closed subtree: got %v", err)
 	}
 }
+
+func TestStubRequired(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, "", `
+type: object
+properties:
+  internal:
+    type: object
+    x-required-for-helm: [cert, port, mode, nested, list, flag, ex]
+    properties:
+      cert: {type: string}
+      port: {type: integer, minimum: 1024}
+      mode: {type: string, enum: [A, B]}
+      flag: {type: boolean}
+      list: {type: array, items: {type: string}}
+      ex: {type: string, x-examples: [sample]}
+      nested:
+        type: object
+        required: [inner]
+        properties:
+          inner: {type: string, default: d}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := StubRequired(s.Helm, map[string]any{"internal": map[string]any{"cert": "set"}})
+	want := map[string]any{"internal": map[string]any{
+		"cert": "set", "port": float64(1024), "mode": "A", "flag": false, "list": []any{}, "ex": "sample",
+		"nested": map[string]any{"inner": "d"},
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("StubRequired = %#v\nwant %#v", got, want)
+	}
+	if err := Validate(s.Helm, "m", got); err != nil {
+		t.Fatalf("stubbed values do not satisfy the helm schema: %v", err)
+	}
+}
