@@ -237,6 +237,9 @@ func (c *cluster) serve(w http.ResponseWriter, r *http.Request) {
 	case len(segs) > 3 && segs[0] == "apis":
 		c.serveResource(w, r, schema.GroupVersion{Group: segs[1], Version: segs[2]}, segs[3:])
 	default:
+		// /version is not served on purpose: internal/kube then reads
+		// every kind as JSON, so hooks see the case's objects exactly as
+		// written rather than round-tripped through Go types.
 		writeStatus(w, http.StatusNotFound, "not found: "+r.URL.Path)
 	}
 }

@@ -76,6 +76,22 @@ name: summary
 mergePatch: '{"data":{"seen":"yes"}}'
 EOF
 `,
+	// A lifecycle hook: beforeHelm gets the snapshots of all its bindings.
+	"hooks/lifecycle.sh": `#!/usr/bin/env bash
+if [[ "${1:-}" == "--config" ]]; then
+  cat <<'EOF'
+configVersion: v1
+beforeHelm: 10
+kubernetes:
+  - name: nodes
+    kind: Node
+    jqFilter: '.metadata.labels.zone'
+    keepFullObjectsInMemory: false
+    executeHookOnEvent: []
+EOF
+  exit 0
+fi
+`,
 	// An onStartup + schedule hook: greeting from the settings into values;
 	// it fails when the greeting is "boom".
 	"hooks/greet.sh": `#!/usr/bin/env bash

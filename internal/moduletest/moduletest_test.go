@@ -65,6 +65,17 @@ func TestPassingCases(t *testing.T) {
 		"tests/greet-sched.yaml":  strings.Replace(strings.Replace(greetCase, "onStartup", "every-minute", 1), "[{binding: onStartup}]", "[{binding: every-minute, type: Schedule}]", 1),
 		"tests/cms/modified.yaml": modifiedCase,
 		"tests/cms/deleted.yaml":  deletedCase,
+		"tests/before-helm.yaml": `hook: lifecycle.sh
+binding: beforeHelm
+objects:
+  - {apiVersion: v1, kind: Node, metadata: {name: n2, labels: {zone: b}}}
+  - {apiVersion: v1, kind: Node, metadata: {name: n1, labels: {zone: a}}}
+expect:
+  bindingContext:
+    - binding: beforeHelm
+      snapshots:
+        nodes: [{filterResult: a}, {filterResult: b}]
+`,
 	})
 	rep := runTests(t, dir, Test{})
 	for _, c := range rep.Cases {
@@ -72,8 +83,8 @@ func TestPassingCases(t *testing.T) {
 			t.Errorf("%s failed: %s\n%s\n%s", c.File, c.Error, c.Diff, strings.Join(c.Output, "\n"))
 		}
 	}
-	if rep.Passed != 5 || rep.Failed != 0 {
-		t.Fatalf("want 5 passed, got %d passed and %d failed", rep.Passed, rep.Failed)
+	if rep.Passed != 6 || rep.Failed != 0 {
+		t.Fatalf("want 6 passed, got %d passed and %d failed", rep.Passed, rep.Failed)
 	}
 }
 

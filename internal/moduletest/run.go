@@ -100,9 +100,9 @@ type runner struct {
 	hooks       map[string]*hook.Hook
 }
 
-func (r *runner) runCase(ctx context.Context, file string) CaseResult {
+func (r *runner) runCase(ctx context.Context, file string) (res CaseResult) {
 	start := time.Now()
-	res := CaseResult{File: file, Name: caseName(file)}
+	res = CaseResult{File: file, Name: caseName(file)}
 	defer func() { res.Duration = time.Since(start) }()
 	c, err := LoadCase(r.m.Dir, file)
 	if err != nil {
