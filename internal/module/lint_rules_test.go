@@ -190,3 +190,9 @@ func TestRequiredForHelmIsStubbedForLintAndOptionalForRender(t *testing.T) {
 		t.Fatalf("module values outside the schema: got %v", err)
 	}
 }
+
+func TestLintStaticValuesSectionMustBeAnObject(t *testing.T) {
+	dir := newModule(t, "static")
+	writeFile(t, dir, "values.yaml", "static: [1, 2]\n", 0o644)
+	wantProblem(t, lint(t, dir), "values.yaml", 0, "helm-render", `section "static" must be an object`)
+}

@@ -132,6 +132,10 @@ func reportRenderError(c *collector, m *Module, err error, when string) {
 		c.add(LinterTemplates, "helm-render", file, 0, "building values %s: %v", when, err)
 		return
 	}
+	if strings.HasPrefix(err.Error(), "values.yaml:") {
+		c.add(LinterTemplates, "helm-render", "values.yaml", 0, "building values %s: %v", when, err)
+		return
+	}
 	// The innermost location (the last one Helm prints) is where the template broke.
 	if all := helmErrLoc.FindAllStringSubmatch(err.Error(), -1); all != nil {
 		loc := all[len(all)-1]
