@@ -29,6 +29,8 @@ type Client struct {
 	dynamic  dynamic.Interface
 	deferred *restmapper.DeferredDiscoveryRESTMapper
 	mapper   meta.RESTMapper
+	// protobuf picks the wire format of built-in kinds (see protobuf.go).
+	protobuf *protobufWire
 }
 
 // Resource is a resolved kind: the resource to call and whether it is
@@ -45,11 +47,15 @@ func NewClient(cfg *rest.Config) (*Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS = clientQPS
 	cfg.Burst = clientBurst
-	dyn, err := dynamic.NewForConfig(cfg)
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating HTTP client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("creating dynamic client: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("creating discovery client: %w", err)
 	}
@@ -59,6 +65,7 @@ func NewClient(cfg *rest.Config) (*Client, error) {
 		dynamic:  dyn,
 		deferred: deferred,
 		mapper:   restmapper.NewShortcutExpander(deferred, cached, func(string) {}),
+		protobuf: newProtobufWire(cfg, httpClient, dc),
 	}, nil
 }
 

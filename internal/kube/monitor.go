@@ -12,8 +12,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -226,8 +228,8 @@ func (m *Monitor) addSourcesLocked(ns string) {
 		ctx, cancel := context.WithCancel(m.ctx)
 		src := &source{namespace: ns, name: name, entries: map[objKey]*entry{}, cancel: cancel}
 		m.sources[key] = src
-		lw := m.listWatch(src, m.client.resourceClient(m.res, ns), m.spec.labelSelector, m.spec.fieldSelectorFor(name))
-		r := cache.NewReflectorWithOptions(lw, &unstructured.Unstructured{}, sourceStore{m: m, src: src},
+		lw, expected := m.objectListWatch(src, ns, m.spec.labelSelector, m.spec.fieldSelectorFor(name))
+		r := cache.NewReflectorWithOptions(lw, expected, sourceStore{m: m, src: src},
 			cache.ReflectorOptions{Name: fmt.Sprintf("deckhand binding %q %s ns=%q name=%q", m.spec.spec.Name, m.res.GVR.Resource, ns, name)})
 		m.wg.Add(1)
 		go func() {
@@ -254,16 +256,37 @@ func (m *Monitor) removeSourcesLocked(ns string) {
 	}
 }
 
-// listWatch lists and watches with the binding's selectors, remembering the
-// last API error for WaitForSync.
-func (m *Monitor) listWatch(src *source, rc dynamic.ResourceInterface, labelSel, fieldSel string) *cache.ListWatch {
-	note := func(err error) {
+// objectListWatch is the list+watch of a source: built-in kinds go over
+// protobuf when that is safe (see protobufWire), everything else over JSON.
+// It returns the object type the reflector is to expect.
+func (m *Monitor) objectListWatch(src *source, ns, labelSel, fieldSel string) (*cache.ListWatch, runtime.Object) {
+	if rc := m.client.protobuf.client(m.res); rc != nil {
+		if expected, err := scheme.Scheme.New(m.gvk()); err == nil {
+			tweak := func(o *metav1.ListOptions) {
+				o.LabelSelector = labelSel
+				o.FieldSelector = fieldSel
+			}
+			return protobufListWatch(rc, m.res, ns, tweak, m.noteError(src)), expected
+		}
+	}
+	return m.listWatch(src, m.client.resourceClient(m.res, ns), labelSel, fieldSel), &unstructured.Unstructured{}
+}
+
+// noteError remembers the last API error of src for WaitForSync.
+func (m *Monitor) noteError(src *source) func(error) {
+	return func(err error) {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			m.mu.Lock()
 			src.lastErr = err
 			m.mu.Unlock()
 		}
 	}
+}
+
+// listWatch lists and watches JSON with the binding's selectors, remembering
+// the last API error for WaitForSync.
+func (m *Monitor) listWatch(src *source, rc dynamic.ResourceInterface, labelSel, fieldSel string) *cache.ListWatch {
+	note := m.noteError(src)
 	tweak := func(o *metav1.ListOptions) {
 		o.LabelSelector = labelSel
 		o.FieldSelector = fieldSel
@@ -282,6 +305,11 @@ func (m *Monitor) listWatch(src *source, rc dynamic.ResourceInterface, labelSel,
 			return w, err
 		},
 	}
+}
+
+// gvk is the resolved kind; valid after Start.
+func (m *Monitor) gvk() schema.GroupVersionKind {
+	return m.res.GVR.GroupVersion().WithKind(m.res.Kind)
 }
 
 // maybeSyncedLocked queues Synchronization once the namespace watch (if

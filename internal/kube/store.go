@@ -4,11 +4,12 @@ import (
 	"cmp"
 	"crypto/md5"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/tools/cache"
 )
 
 // entry is what a Monitor keeps per object: its key, the filter result, the
@@ -39,14 +40,7 @@ func (e *entry) item() ObjectAndFilterResult {
 // project reduces an object from a watch to an entry: the jq output and its
 // MD5 (or, without jqFilter, the MD5 of the object's JSON, as
 // shell-operator does). The object is not referenced afterwards.
-func (c *compiledSpec) project(obj any) (*entry, error) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return nil, fmt.Errorf("unexpected object type %T", obj)
-	}
+func (c *compiledSpec) project(u *unstructured.Unstructured) (*entry, error) {
 	e := &entry{objKey: objKey{namespace: u.GetNamespace(), name: u.GetName()}}
 	var raw []byte
 	if c.spec.KeepFullObjectsInMemory || c.jq == nil {
@@ -98,8 +92,7 @@ func (s sourceStore) Resync() error        { return nil }
 
 func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
 	m := s.m
-	key, keyErr := keyOf(obj)
-	e, err := m.spec.project(obj)
+	key, e, keyErr, err := s.project(obj)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s.src.stopped || keyErr != nil {
@@ -134,16 +127,41 @@ func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
 	m.emitLocked(typ, e)
 }
 
-// keyOf reads an object's namespace and name.
-func keyOf(obj any) (objKey, error) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
+// project reads obj's key (keyErr: obj is not an object) and reduces it to
+// an entry (err: the conversion or the jqFilter failed).
+func (s sourceStore) project(obj any) (key objKey, e *entry, keyErr, err error) {
+	u, keyErr := asUnstructured(obj, s.m.gvk())
+	if keyErr != nil {
+		return objKey{}, nil, keyErr, keyErr
 	}
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return objKey{}, fmt.Errorf("unexpected object type %T", obj)
+	key = objKey{namespace: u.GetNamespace(), name: u.GetName()}
+	e, err = s.m.spec.project(u)
+	return key, e, nil, err
+}
+
+// projectAll projects a (re)list on GOMAXPROCS workers: the jqFilter and
+// the conversion of each object are independent, and on a large initial
+// list they are most of the client's work. It returns the entries of the
+// objects that projected and the first error, in list order.
+func (s sourceStore) projectAll(list []any) ([]*entry, error) {
+	entries := make([]*entry, len(list))
+	errs := make([]error, len(list))
+	workers := min(runtime.GOMAXPROCS(0), (len(list)+255)/256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(list); i += workers {
+				_, entries[i], _, errs[i] = s.project(list[i])
+			}
+		})
 	}
-	return objKey{namespace: u.GetNamespace(), name: u.GetName()}, nil
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return entries, err
+		}
+	}
+	return entries, nil
 }
 
 // Replace is the reflector's (re)list. The first one fills the source; a
@@ -151,17 +169,12 @@ func keyOf(obj any) (objKey, error) {
 // so hooks see the changes they missed as events.
 func (s sourceStore) Replace(list []any, _ string) error {
 	m := s.m
+	projected, firstErr := s.projectAll(list)
 	fresh := make(map[objKey]*entry, len(list))
-	var firstErr error
-	for _, obj := range list {
-		e, err := m.spec.project(obj)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
+	for _, e := range projected {
+		if e != nil {
+			fresh[e.objKey] = e
 		}
-		fresh[e.objKey] = e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -1,0 +1,159 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/modfile"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+// TestProtobufWireMatchesJSON lists objects of several built-in kinds both
+// ways, over JSON into unstructured maps (what the API server returns) and
+// over protobuf converted by asUnstructured (the Monitor's fast path), and
+// checks that a jqFilter sees the same input: the same `.` filter result
+// and the same normalized map. The objects include the cases protobuf could
+// lose: empty and nil slices/maps, binaryData, int32 and int64 fields,
+// resource quantities, int-or-string ports, managedFields, timestamps.
+func TestProtobufWireMatchesJSON(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := testenv.Namespace(t, cfg, "pbwire")
+	testenv.Apply(t, cfg, fmt.Sprintf(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: full, namespace: %[1]s, labels: {a: b}, annotations: {note: "<&>"}}
+data: {k: v, empty: ""}
+binaryData: {bin: AAEC}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: bare, namespace: %[1]s}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s, namespace: %[1]s}
+type: Opaque
+stringData: {password: hunter2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: %[1]s}
+spec:
+  ports: [{name: http, port: 80, targetPort: web}, {name: alt, port: 8080, targetPort: 9090, protocol: UDP}]
+  selector: {app: x}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: %[1]s}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: c
+        image: busybox
+        args: []
+        resources: {limits: {cpu: 500m, memory: 1Gi}}
+        ports: [{containerPort: 8080}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: r, namespace: %[1]s}
+rules: []
+`, ns))
+
+	for _, kind := range []string{"ConfigMap", "Secret", "Service", "Deployment", "Role"} {
+		t.Run(kind, func(t *testing.T) {
+			res, err := c.Resolve("", kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := c.protobuf.client(res)
+			if rc == nil {
+				t.Fatalf("%s: the protobuf path is not used against a server of the compiled-in version", kind)
+			}
+			ctx := context.Background()
+			jsonList, err := c.resourceClient(res, ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lw := protobufListWatch(rc, res, ns, func(*metav1.ListOptions) {}, func(error) {})
+			pbList, err := lw.ListWithContext(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pbItems, err := meta.ExtractList(pbList)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pbItems) != len(jsonList.Items) || len(pbItems) == 0 {
+				t.Fatalf("protobuf listed %d objects, JSON %d", len(pbItems), len(jsonList.Items))
+			}
+			identity, err := compileJQ(".")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gvk := res.GVR.GroupVersion().WithKind(res.Kind)
+			for i, item := range pbItems {
+				fromPB, err := asUnstructured(item, gvk)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fromJSON := &jsonList.Items[i]
+				if fromPB.GetName() != fromJSON.GetName() {
+					t.Fatalf("order differs: %s vs %s", fromPB.GetName(), fromJSON.GetName())
+				}
+				pbOut, err := identity.filter(fromPB.Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				jsonOut, err := identity.filter(fromJSON.Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(pbOut) != string(jsonOut) {
+					t.Errorf("%s %s: jq input differs\nprotobuf: %s\njson:     %s", kind, fromJSON.GetName(), pbOut, jsonOut)
+				}
+				if !reflect.DeepEqual(jqInput(fromPB.Object), jqInput(fromJSON.Object)) {
+					t.Errorf("%s %s: normalized maps differ", kind, fromJSON.GetName())
+				}
+			}
+		})
+	}
+}
+
+// TestAPITypesMinorMatchesGoMod checks apiTypesMinor against the k8s.io/api
+// version go.mod requires.
+func TestAPITypesMinorMatchesGoMod(t *testing.T) {
+	data, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modfile.ParseLax("go.mod", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == "k8s.io/api" {
+			if want := fmt.Sprintf("v0.%d.", apiTypesMinor); !strings.HasPrefix(r.Mod.Version, want) {
+				t.Fatalf("go.mod requires k8s.io/api %s, apiTypesMinor says %s", r.Mod.Version, want)
+			}
+			return
+		}
+	}
+	t.Fatal("go.mod does not require k8s.io/api")
+}
