@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -174,4 +175,55 @@ stringData: {a: b}
 	ts.waitContexts(t, "group", "Group context for a secret event",
 		`[{"binding":"secrets","type":"Group","groupName":"pair","snapshots":{"configmaps":[{"filterResult":"cm1"}],"secrets":[]}},
 		  {"binding":"secrets","type":"Group","groupName":"pair","snapshots":{"configmaps":[{"filterResult":"cm1"}],"secrets":[{"filterResult":{"name":"s1","type":"Opaque"}}]}}]`)
+}
+
+// A schedule binding gets the snapshots of a snapshot-only kubernetes
+// binding, which itself never runs the hook.
+func TestScheduleWithIncludeSnapshotsFrom(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	ns := testenv.Namespace(t, cfg, "sched-snap")
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm1, namespace: `+ns+`}
+`)
+	dir := t.TempDir()
+	writeHook(t, dir, "report.sh", `
+configVersion: v1
+kubernetes:
+- name: cms
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  jqFilter: .metadata.name
+  executeHookOnEvent: []
+  executeHookOnSynchronization: false
+schedule:
+- name: tick
+  crontab: "* * * * * *"
+  includeSnapshotsFrom: [cms]
+`, recordBody("report"))
+	ts := startServer(t, dir)
+	ts.waitReady(t)
+	testenv.WaitFor(t, 30*time.Second, "a schedule run", func() (bool, string) {
+		return len(ts.contexts(t, "report")) > 0, ""
+	})
+	first := ts.contexts(t, "report")[0]
+	if ok, got := jsonEqual(t, first, `{"binding":"tick","type":"Schedule","snapshots":{"cms":[{"object":"`+ns+`/cm1","filterResult":"cm1"}]}}`); !ok {
+		t.Fatalf("first context = %s", got)
+	}
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm2, namespace: `+ns+`}
+`)
+	testenv.WaitFor(t, 30*time.Second, "a schedule run seeing cm2", func() (bool, string) {
+		ctxs := ts.contexts(t, "report")
+		return jsonEqual(t, ctxs[len(ctxs)-1], `{"binding":"tick","type":"Schedule","snapshots":{"cms":[
+			{"object":"`+ns+`/cm1","filterResult":"cm1"},{"object":"`+ns+`/cm2","filterResult":"cm2"}]}}`)
+	})
+	for _, bc := range ts.contexts(t, "report") {
+		if bc["binding"] != "tick" {
+			t.Fatalf("snapshot-only binding ran the hook: %v", bc)
+		}
+	}
 }
