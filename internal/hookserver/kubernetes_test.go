@@ -227,3 +227,33 @@ metadata: {name: cm2, namespace: `+ns+`}
 		}
 	}
 }
+
+// A legacy (configVersion v0) hook gets no Synchronization and the v0
+// binding context for events.
+func TestLegacyV0Hook(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	ns := testenv.Namespace(t, cfg, "legacy")
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: before-start, namespace: `+ns+`}
+`)
+	dir := t.TempDir()
+	writeHook(t, dir, "legacy.sh", `
+onStartup: 1
+onKubernetesEvent:
+- kind: configmap
+  event: [add, delete]
+  namespaceSelector: {matchNames: [`+ns+`]}
+`, recordBody("legacy"))
+	ts := startServer(t, dir)
+	ts.waitReady(t)
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: later, namespace: `+ns+`}
+`)
+	ts.waitContexts(t, "legacy", "v0 add event", `[
+		{"binding":"onStartup"},
+		{"binding":"onKubernetesEvent","resourceEvent":"add","resourceNamespace":"`+ns+`","resourceKind":"ConfigMap","resourceName":"later"}]`)
+}
