@@ -78,17 +78,51 @@ func (s *Scaffold) Run() ([]string, error) {
 		files = append(files, rel)
 	}
 	sort.Strings(files)
-	for _, rel := range files {
-		dst := filepath.Join(s.Dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
-		}
-		if err := os.WriteFile(dst, rendered[rel], modes[rel]); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", dst, err)
-		}
-		if err := os.Chmod(dst, modes[rel]); err != nil {
-			return nil, fmt.Errorf("setting mode of %s: %w", dst, err)
-		}
+	if err := writeAtomically(s.Dir, files, rendered, modes); err != nil {
+		return nil, err
 	}
 	return files, nil
+}
+
+// writeAtomically writes the files into a temporary sibling directory and
+// renames it into place, so a failure leaves no half-written module behind.
+func writeAtomically(dir string, files []string, content map[string][]byte, modes map[string]fs.FileMode) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", parent, err)
+	}
+	tmp, err := os.MkdirTemp(parent, ".deckhand-init-*")
+	if err != nil {
+		return fmt.Errorf("creating a temporary directory in %s: %w", parent, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = os.RemoveAll(tmp)
+		}
+	}()
+	for _, rel := range files {
+		dst := filepath.Join(tmp, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
+		}
+		if err := os.WriteFile(dst, content[rel], modes[rel]); err != nil {
+			return fmt.Errorf("writing %s: %w", rel, err)
+		}
+		if err := os.Chmod(dst, modes[rel]); err != nil {
+			return fmt.Errorf("setting mode of %s: %w", rel, err)
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("setting mode of %s: %w", dir, err)
+	}
+	// Run checked that dir is absent or empty; an empty one is replaced.
+	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("replacing empty directory %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("moving the new module into %s: %w", dir, err)
+	}
+	done = true
+	return nil
 }

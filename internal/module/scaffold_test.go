@@ -87,3 +87,24 @@ func TestScaffoldWritesExecutableHook(t *testing.T) {
 		t.Fatal("hook does not patch the module's own values key")
 	}
 }
+
+func TestScaffoldIntoExistingEmptyDirLeavesNoTemporaries(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "empty")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Scaffold{Name: "empty", Dir: dir}).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, DefinitionFile)); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("parent holds %d entries, want only the module", len(entries))
+	}
+}
