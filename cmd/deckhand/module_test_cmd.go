@@ -72,6 +72,7 @@ The format is described in docs/module-test.md.`,
 	cmd.Flags().BoolVar(&t.Update, "update", false, "rewrite each case's expect section with the actual results")
 	cmd.Flags().StringVar(&match, "run", "", "run only the cases whose name (path under tests/ without .yaml) matches this regular expression")
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text|json|yaml")
+	cmd.Flags().DurationVar(&t.Timeout, "timeout", moduletest.DefaultTimeout, "time one case may take; a hook still running then is killed")
 	cmd.Flags().StringVar(&t.KubeVersion, "kube-version", "", "Kubernetes version for global values and rendering (default: deckhand's client-go version)")
 	return cmd
 }

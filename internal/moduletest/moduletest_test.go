@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 const cmObjects = `objects:
@@ -283,5 +284,21 @@ func TestMatchSelectsCases(t *testing.T) {
 	rep := runTests(t, dir, Test{Match: regexp.MustCompile(`^cms/`)})
 	if len(rep.Cases) != 1 || rep.Cases[0].Name != "cms/sync" || !rep.Cases[0].Passed {
 		t.Fatalf("want only cms/sync, passing: %+v", rep.Cases)
+	}
+}
+
+// A hook that hangs is killed after the case timeout; the next case runs.
+func TestHangingHookTimesOut(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"hooks/hang.sh":      "#!/usr/bin/env bash\nif [[ \"${1:-}\" == --config ]]; then echo '{\"configVersion\":\"v1\",\"onStartup\":1}'; exit 0; fi\nexec sleep 60\n",
+		"tests/a-hang.yaml":  "hook: hang.sh\n",
+		"tests/b-greet.yaml": greetCase,
+	})
+	rep := runTests(t, dir, Test{Timeout: time.Second})
+	if res := caseResult(t, rep, "tests/a-hang.yaml"); res.Passed || !strings.Contains(res.Error, "tests/a-hang.yaml: hook hang.sh: context deadline exceeded") {
+		t.Errorf("want a timeout naming the case and hook, got %+v", res)
+	}
+	if res := caseResult(t, rep, "tests/b-greet.yaml"); !res.Passed {
+		t.Errorf("the case after the hanging one failed: %+v", res)
 	}
 }

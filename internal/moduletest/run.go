@@ -28,7 +28,13 @@ type Test struct {
 	KubeVersion string
 	// TmpDir holds the hook runs' protocol files; "" means os.TempDir().
 	TmpDir string
+	// Timeout bounds one case (watches, hook run, rendering); 0 means
+	// DefaultTimeout. A hook still running then is killed.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the time one case may take when Test.Timeout is 0.
+const DefaultTimeout = 2 * time.Minute
 
 // Report is the outcome of a test run.
 type Report struct {
@@ -104,6 +110,12 @@ func (r *runner) runCase(ctx context.Context, file string) (res CaseResult) {
 	start := time.Now()
 	res = CaseResult{File: file, Name: caseName(file)}
 	defer func() { res.Duration = time.Since(start) }()
+	timeout := r.t.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	c, err := LoadCase(r.m.Dir, file)
 	if err != nil {
 		res.Error = err.Error()
@@ -169,7 +181,7 @@ func (r *runner) execute(ctx context.Context, c *Case) (*Expect, []string, error
 		Logger:  out.logger(),
 	})
 	if ctx.Err() != nil {
-		return nil, out.lines(), ctx.Err()
+		return nil, out.lines(), fmt.Errorf("hook %s: %w", h.Name, ctx.Err())
 	}
 	actual := &Expect{has: map[string]bool{}}
 	if err := decodeJSON(bcJSON, &actual.BindingContext); err != nil {
