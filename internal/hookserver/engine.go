@@ -9,6 +9,7 @@ import (
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/kube"
+	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/queue"
 	"github.com/deckhand-dev/deckhand/internal/schedule"
 )
@@ -176,3 +177,14 @@ func (e *engine) snapshot(hookName, binding string) []hook.ObjectAndFilterResult
 }
 
 func monitorID(hookName, binding string) string { return hookName + "#" + binding }
+
+// snapshotStates reports how many objects each started watch keeps.
+func (e *engine) snapshotStates() []metrics.SnapshotState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]metrics.SnapshotState, 0, len(e.monitors))
+	for _, m := range e.monitors {
+		out = append(out, metrics.SnapshotState{Hook: m.hook.Name, Binding: m.binding.Name, Objects: m.mon.Len()})
+	}
+	return out
+}

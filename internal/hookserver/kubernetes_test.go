@@ -112,6 +112,8 @@ data: {b: "3"}
 		`deckhand_events_received_total{binding="cms",hook="watch/cms.sh",type="Added"} 1`,
 		`deckhand_events_received_total{binding="cms",hook="watch/cms.sh",type="Deleted"} 1`,
 		`deckhand_tasks_queue_length{queue="main"} `,
+		`deckhand_kube_snapshot_objects{binding="cms",hook="watch/cms.sh"} 1`,
+		`deckhand_hook_run_max_rss_bytes{binding="cms",hook="watch/cms.sh",queue="main"} `,
 	} {
 		if !strings.Contains(metrics, w) {
 			t.Errorf("/metrics lacks %s\n%s", w, metrics)

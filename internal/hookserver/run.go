@@ -44,6 +44,11 @@ func (e *engine) runHook(ctx context.Context, queueName string, t queue.Task) er
 		Logger: e.s.log.With("binding", p.binding, "queue", queueName),
 	})
 	e.s.metrics.HookRunSeconds.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
+	if res != nil {
+		e.s.metrics.HookRunUserCPU.WithLabelValues(labels...).Observe(res.UserCPU.Seconds())
+		e.s.metrics.HookRunSysCPU.WithLabelValues(labels...).Observe(res.SystemCPU.Seconds())
+		e.s.metrics.HookRunMaxRSS.WithLabelValues(labels...).Set(float64(res.MaxRSSBytes))
+	}
 
 	err := runErr
 	if err == nil {

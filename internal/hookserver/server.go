@@ -117,7 +117,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.hookRegistry.MustRegister(s.store)
-	m, err := metrics.NewRuntime(s.registry, metrics.WithPrefix(opts.MetricsPrefix), metrics.WithQueues(s.queueStates))
+	m, err := metrics.NewRuntime(s.registry, metrics.WithPrefix(opts.MetricsPrefix), metrics.WithQueues(s.queueStates), metrics.WithSnapshots(s.snapshotStates))
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +271,13 @@ func (s *Server) queueStates() []metrics.QueueState {
 		out = append(out, qs)
 	}
 	return out
+}
+
+func (s *Server) snapshotStates() []metrics.SnapshotState {
+	if e := s.currentEngine(); e != nil {
+		return e.snapshotStates()
+	}
+	return nil
 }
 
 // snapshots returns the debug view of one hook's snapshots.

@@ -31,14 +31,31 @@ type Runtime struct {
 	EventsReceived       *prometheus.CounterVec   // hook, binding, type (kubernetes event type, Synchronization or Schedule)
 	HookConfigErrors     *prometheus.GaugeVec     // hook: 1 while its --config is broken
 	TaskWaitSeconds      *prometheus.CounterVec   // hook, binding, queue: total time tasks waited in queues
+	HookRunUserCPU       *prometheus.HistogramVec // hook, binding, queue: user CPU seconds of a run
+	HookRunSysCPU        *prometheus.HistogramVec // hook, binding, queue: system CPU seconds of a run
+	HookRunMaxRSS        *prometheus.GaugeVec     // hook, binding, queue: max RSS bytes of the last run
+}
+
+// SnapshotState is the size of one kubernetes binding's snapshot.
+type SnapshotState struct {
+	Hook, Binding string
+	Objects       int
 }
 
 // RuntimeOption configures NewRuntime.
 type RuntimeOption func(*runtimeOptions)
 
 type runtimeOptions struct {
-	prefix string
-	queues func() []QueueState
+	prefix    string
+	queues    func() []QueueState
+	snapshots func() []SnapshotState
+}
+
+// WithSnapshots exports kube_snapshot_objects{hook,binding} from f at every
+// scrape: one value per binding, summed over all its watches (shell-operator
+// reports per watch under the same labels, so its value flaps).
+func WithSnapshots(f func() []SnapshotState) RuntimeOption {
+	return func(o *runtimeOptions) { o.snapshots = f }
 }
 
 // WithPrefix replaces DefaultPrefix ("shell_operator_" gives shell-operator's names).
@@ -80,10 +97,26 @@ func NewRuntime(reg prometheus.Registerer, opts ...RuntimeOption) (*Runtime, err
 		TaskWaitSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: p + "task_wait_in_queue_seconds_total", Help: "Time tasks waited in their queue before running.",
 		}, hbq),
+		HookRunUserCPU: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: p + "hook_run_user_cpu_seconds", Help: "User CPU time of hook runs.", Buckets: HookRunBuckets,
+		}, hbq),
+		HookRunSysCPU: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: p + "hook_run_sys_cpu_seconds", Help: "System CPU time of hook runs.", Buckets: HookRunBuckets,
+		}, hbq),
+		HookRunMaxRSS: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: p + "hook_run_max_rss_bytes", Help: "Maximum resident set size of the last hook run.",
+		}, hbq),
 	}
-	cs := []prometheus.Collector{r.HookRunSeconds, r.HookRunErrors, r.HookRunAllowedErrors, r.HookRunSuccess, r.EventsReceived, r.HookConfigErrors, r.TaskWaitSeconds}
+	cs := []prometheus.Collector{r.HookRunSeconds, r.HookRunErrors, r.HookRunAllowedErrors, r.HookRunSuccess, r.EventsReceived,
+		r.HookConfigErrors, r.TaskWaitSeconds, r.HookRunUserCPU, r.HookRunSysCPU, r.HookRunMaxRSS}
 	if o.queues != nil {
 		cs = append(cs, newQueueCollector(p, o.queues))
+	}
+	if o.snapshots != nil {
+		cs = append(cs, &snapshotCollector{
+			desc:   prometheus.NewDesc(p+"kube_snapshot_objects", "Objects kept in the snapshot of a kubernetes binding.", []string{"hook", "binding"}, nil),
+			states: o.snapshots,
+		})
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -115,5 +148,18 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, q := range c.states() {
 		ch <- prometheus.MustNewConstMetric(c.length, prometheus.GaugeValue, float64(q.Length), q.Name)
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.GaugeValue, float64(q.Failures), q.Name, q.Hook)
+	}
+}
+
+type snapshotCollector struct {
+	desc   *prometheus.Desc
+	states func() []SnapshotState
+}
+
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.states() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(s.Objects), s.Hook, s.Binding)
 	}
 }

@@ -12,6 +12,8 @@ func TestRuntimeMetricNames(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	r, err := NewRuntime(reg, WithQueues(func() []QueueState {
 		return []QueueState{{Name: "main", Length: 2, Hook: "stuck.sh", Failures: 4}, {Name: "idle"}}
+	}), WithSnapshots(func() []SnapshotState {
+		return []SnapshotState{{Hook: "a.sh", Binding: "pods", Objects: 12}}
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -35,10 +37,13 @@ deckhand_hook_run_errors_total{binding="schedule",hook="a.sh",queue="main"} 1
 # HELP deckhand_events_received_total Events received for hook bindings (kubernetes events, synchronizations, schedule ticks).
 # TYPE deckhand_events_received_total counter
 deckhand_events_received_total{binding="pods",hook="a.sh",type="Added"} 1
+# HELP deckhand_kube_snapshot_objects Objects kept in the snapshot of a kubernetes binding.
+# TYPE deckhand_kube_snapshot_objects gauge
+deckhand_kube_snapshot_objects{binding="pods",hook="a.sh"} 12
 # HELP deckhand_hook_config_errors 1 while the hook's --config output is broken, else 0.
 # TYPE deckhand_hook_config_errors gauge
 deckhand_hook_config_errors{hook="broken.sh"} 1
-`), "deckhand_tasks_queue_length", "deckhand_tasks_queue_head_failures", "deckhand_hook_run_errors_total", "deckhand_events_received_total", "deckhand_hook_config_errors")
+`), "deckhand_tasks_queue_length", "deckhand_tasks_queue_head_failures", "deckhand_hook_run_errors_total", "deckhand_events_received_total", "deckhand_hook_config_errors", "deckhand_kube_snapshot_objects")
 	if err != nil {
 		t.Fatal(err)
 	}
