@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/values"
 )
 
@@ -149,14 +151,37 @@ func checkChartFile(path string) error {
 	return nil
 }
 
-// hookSkipExt are files under hooks/ that are never hooks (addon-operator's
-// list plus Go/Python sources that belong to batch hooks or libraries).
-var hookSkipExt = map[string]bool{".yaml": true, ".yml": true, ".json": true, ".md": true, ".txt": true, ".go": true, ".mod": true, ".sum": true, ".pyc": true}
+// hookDiscovery are the options the runtime discovers module hooks with.
+func hookDiscovery() hook.DiscoverOptions {
+	return hook.DiscoverOptions{
+		Kind:          hook.KindModule,
+		ExcludeDirs:   []string{"venv"},
+		ConfigTimeout: HookConfigTimeout,
+		Logger:        slog.New(slog.DiscardHandler),
+	}
+}
 
+// findHooks lists hooks with the runtime's own discovery (hook.FindHooks), and
+// separately the scripts it would skip for lack of an execute bit.
 func findHooks(dir string) (hooks, nonExec []string, err error) {
 	root := filepath.Join(dir, "hooks")
 	if !exists(root) {
 		return nil, nil, nil
+	}
+	paths, err := hook.FindHooks(root, hookDiscovery())
+	if err != nil {
+		return nil, nil, err
+	}
+	resolved, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hooks dir %s: %w", root, err)
+	}
+	for _, p := range paths {
+		rel, err := filepath.Rel(resolved, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		hooks = append(hooks, "hooks/"+filepath.ToSlash(rel))
 	}
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -164,34 +189,24 @@ func findHooks(dir string) (hooks, nonExec []string, err error) {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || name == "lib" || name == "venv" || name == "__pycache__") {
+			if path != root && (strings.HasPrefix(name, ".") || name == "lib" || name == "venv") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if strings.HasPrefix(name, ".") || hookSkipExt[strings.ToLower(filepath.Ext(name))] || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, path)
-		rel = filepath.ToSlash(rel)
-		fi, err := os.Stat(path)
+		fi, err := d.Info()
 		if err != nil {
 			return err
 		}
-		if !fi.Mode().IsRegular() {
-			return nil
-		}
-		if fi.Mode().Perm()&0o111 != 0 {
-			hooks = append(hooks, rel)
-		} else if hasShebang(path) {
-			nonExec = append(nonExec, rel)
+		if fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 == 0 && !strings.HasPrefix(name, ".") && hasShebang(path) {
+			rel, _ := filepath.Rel(dir, path)
+			nonExec = append(nonExec, filepath.ToSlash(rel))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing hooks in %s: %w", root, err)
 	}
-	sort.Strings(hooks)
 	sort.Strings(nonExec)
 	return hooks, nonExec, nil
 }
