@@ -10,12 +10,10 @@ import (
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -228,8 +226,9 @@ func (m *Monitor) addSourcesLocked(ns string) {
 		ctx, cancel := context.WithCancel(m.ctx)
 		src := &source{namespace: ns, name: name, entries: map[objKey]*entry{}, cancel: cancel}
 		m.sources[key] = src
-		lw, expected := m.objectListWatch(src, ns, m.spec.labelSelector, m.spec.fieldSelectorFor(name))
-		r := cache.NewReflectorWithOptions(lw, expected, sourceStore{m: m, src: src},
+		store := sourceStore{m: m, src: src}
+		lw := m.objectListWatch(store, ns, m.spec.labelSelector, m.spec.fieldSelectorFor(name))
+		r := cache.NewReflectorWithOptions(lw, &projected{}, store,
 			cache.ReflectorOptions{Name: fmt.Sprintf("deckhand binding %q %s ns=%q name=%q", m.spec.spec.Name, m.res.GVR.Resource, ns, name)})
 		m.wg.Add(1)
 		go func() {
@@ -258,18 +257,28 @@ func (m *Monitor) removeSourcesLocked(ns string) {
 
 // objectListWatch is the list+watch of a source: built-in kinds go over
 // protobuf when that is safe (see protobufWire), everything else over JSON.
-// It returns the object type the reflector is to expect.
-func (m *Monitor) objectListWatch(src *source, ns, labelSel, fieldSel string) (*cache.ListWatch, runtime.Object) {
+// Watched objects reach the reflector already projected (see
+// projectingWatch); listed ones are projected by the store.
+func (m *Monitor) objectListWatch(store sourceStore, ns, labelSel, fieldSel string) *cache.ListWatch {
+	var lw *cache.ListWatch
 	if rc := m.client.protobuf.client(m.res); rc != nil {
-		if expected, err := scheme.Scheme.New(m.gvk()); err == nil {
-			tweak := func(o *metav1.ListOptions) {
-				o.LabelSelector = labelSel
-				o.FieldSelector = fieldSel
-			}
-			return protobufListWatch(rc, m.res, ns, tweak, m.noteError(src)), expected
+		tweak := func(o *metav1.ListOptions) {
+			o.LabelSelector = labelSel
+			o.FieldSelector = fieldSel
 		}
+		lw = protobufListWatch(rc, m.res, ns, tweak, m.noteError(store.src))
+	} else {
+		lw = m.listWatch(store.src, m.client.resourceClient(m.res, ns), labelSel, fieldSel)
 	}
-	return m.listWatch(src, m.client.resourceClient(m.res, ns), labelSel, fieldSel), &unstructured.Unstructured{}
+	watchFunc := lw.WatchFuncWithContext
+	lw.WatchFuncWithContext = func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+		w, err := watchFunc(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		return newProjectingWatch(ctx, w, store.projectObject), nil
+	}
+	return lw
 }
 
 // noteError remembers the last API error of src for WaitForSync.

@@ -130,6 +130,9 @@ func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
 // project reads obj's key (keyErr: obj is not an object) and reduces it to
 // an entry (err: the conversion or the jqFilter failed).
 func (s sourceStore) project(obj any) (key objKey, e *entry, keyErr, err error) {
+	if p, ok := obj.(*projected); ok {
+		return objKey{namespace: p.Namespace, name: p.Name}, p.entry, nil, p.err
+	}
 	u, keyErr := asUnstructured(obj, s.m.gvk())
 	if keyErr != nil {
 		return objKey{}, nil, keyErr, keyErr
