@@ -11,6 +11,9 @@ type Input struct {
 	ModuleName string
 	// Schemas of the module; nil means no schemas (nothing defaulted or validated).
 	Schemas *Schemas
+	// CommonStatic is <MODULES_DIR>/values.yaml (the whole document) shared by
+	// all modules; its <moduleKey> section is the lowest layer.
+	CommonStatic map[string]any
 	// Static is the module's own values.yaml file (the whole document); only its
 	// <moduleKey> section is used, as addon-operator does.
 	Static map[string]any
@@ -34,8 +37,8 @@ type Result struct {
 	Global map[string]any
 }
 
-// Build computes a module's values in addon-operator's order: static
-// values.yaml section, config schema defaults, config values, values schema
+// Build computes a module's values in addon-operator's order: the static
+// values.yaml sections (modules directory, then module), config schema defaults, config values, values schema
 // defaults. Settings are validated against the config schema and the result
 // against the values schema; errors name the module key and the field.
 func Build(in Input) (*Result, error) {
@@ -47,10 +50,15 @@ func Build(in Input) (*Result, error) {
 	if schemas == nil {
 		schemas = &Schemas{}
 	}
-	static, err := section(in.Static, key)
+	common, err := section(in.CommonStatic, key)
+	if err != nil {
+		return nil, fmt.Errorf("modules directory %w", err)
+	}
+	own, err := section(in.Static, key)
 	if err != nil {
 		return nil, err
 	}
+	static := Merge(common, own)
 	config, err := Normalize(nonNil(in.Config))
 	if err != nil {
 		return nil, fmt.Errorf("settings of module %s: %w", in.ModuleName, err)

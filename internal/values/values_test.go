@@ -171,6 +171,7 @@ func TestBuildLayersAsTheRuntime(t *testing.T) {
 	res, err := Build(Input{
 		ModuleName:     "echo-server",
 		Schemas:        s,
+		CommonStatic:   map[string]any{"echoServer": map[string]any{"replicas": 5, "nested": map[string]any{"extra": "common", "level": "Info"}}},
 		Static:         map[string]any{"echoServer": map[string]any{"replicas": 3, "nested": map[string]any{"extra": "static"}}, "other": map[string]any{"x": 1}},
 		Config:         map[string]any{"nested": map[string]any{"level": "Debug"}},
 		Global:         map[string]any{"clusterConfiguration": map[string]any{"clusterDomain": "example.org"}},
