@@ -11,8 +11,9 @@ import (
 
 // queue is one FIFO with its own worker.
 type queue struct {
-	name string
-	wake chan struct{}
+	name  string
+	wake  chan struct{}
+	front chan struct{} // signalled by AddFirst: a new head ends a retry wait
 
 	mu        sync.Mutex
 	tasks     []Task
@@ -24,7 +25,7 @@ type queue struct {
 }
 
 func newQueue(name string) *queue {
-	return &queue{name: name, wake: make(chan struct{}, 1)}
+	return &queue{name: name, wake: make(chan struct{}, 1), front: make(chan struct{}, 1)}
 }
 
 func (q *queue) push(t Task, front bool) {
@@ -38,6 +39,12 @@ func (q *queue) push(t Task, front bool) {
 	select {
 	case q.wake <- struct{}{}:
 	default:
+	}
+	if front {
+		select {
+		case q.front <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -65,11 +72,21 @@ func (q *queue) run(ctx context.Context, s *Set) {
 		if !retry {
 			continue
 		}
+		// A task put in front meanwhile runs first, without waiting.
+		select {
+		case <-q.front:
+		default:
+		}
+		if !q.isHead(t.ID) {
+			continue
+		}
 		timer := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return
+		case <-q.front:
+			timer.Stop()
 		case <-timer.C:
 		}
 	}
@@ -129,6 +146,12 @@ func (q *queue) done(t Task, err error, backoff BackoffFunc) (time.Duration, boo
 	delay := backoff(q.failures)
 	q.retryAt = time.Now().Add(delay)
 	return delay, true
+}
+
+func (q *queue) isHead(id uint64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.tasks) > 0 && q.tasks[0].ID == id
 }
 
 func (q *queue) finish(id uint64) {

@@ -312,3 +312,25 @@ func TestExponentialBackoffShape(t *testing.T) {
 		}
 	}
 }
+
+func TestAddFirstEndsRetryWait(t *testing.T) {
+	rec := &recorder{}
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		rec.add(tk.Hook)
+		if tk.Hook == "bad" {
+			return errors.New("failing")
+		}
+		return nil
+	}, WithBackoff(func(int) time.Duration { return time.Hour }))
+	s.Add("main", Task{Hook: "bad"})
+	s.Start(t.Context())
+	defer s.Stop()
+	waitUntil(t, "bad to wait for its retry", func() bool { return s.Status()[0].RetryAt != nil })
+	s.Add("main", Task{Hook: "tail"})
+	s.AddFirst("main", Task{Hook: "urgent"})
+	waitUntil(t, "urgent to run during the retry wait", func() bool { return slices.Contains(rec.get(), "urgent") })
+	got := rec.get()
+	if got[0] != "bad" || got[1] != "urgent" || slices.Contains(got, "tail") {
+		t.Fatalf("runs = %v, want bad, urgent, then bad again before tail", got)
+	}
+}
