@@ -91,8 +91,8 @@ func unified(key string, want, got any) string {
 	}
 	a, b := yamlText(map[string]any{key: want}), yamlText(map[string]any{key: got})
 	diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A:        difflib.SplitLines(string(a)),
-		B:        difflib.SplitLines(string(b)),
+		A:        difflib.SplitLines(a),
+		B:        difflib.SplitLines(b),
 		FromFile: "expected",
 		ToFile:   "actual",
 		Context:  3,

@@ -65,9 +65,11 @@ func writeExpect(path string, c *Case, actual *Expect) error {
 	if err != nil {
 		return fmt.Errorf("updating %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
+	// After a successful rename the temp name is gone and Remove fails;
+	// before it, Remove cleans up.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(out.Bytes()); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("updating %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
