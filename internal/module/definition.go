@@ -82,9 +82,9 @@ type UpdateVersion struct {
 
 // Known enum values (dmt's definition-file rule).
 var (
-	Stages   = []string{"Experimental", "Preview", "General Availability", "Deprecated"}
-	Editions = []string{"_default", "ce", "fe", "ee", "se", "se-plus", "be", "cse"}
-	Bundles  = []string{"Default", "Managed", "Minimal"}
+	stages   = []string{"Experimental", "Preview", "General Availability", "Deprecated"}
+	editions = []string{"_default", "ce", "fe", "ee", "se", "se-plus", "be", "cse"}
+	bundles  = []string{"Default", "Managed", "Minimal"}
 )
 
 // Document is a parsed YAML file that still knows where each key is.
@@ -160,8 +160,8 @@ func ParseDefinition(file string, data []byte) (*Definition, *Document, error) {
 			fail("name", "%v", err)
 		}
 	}
-	if def.Stage != "" && !contains(Stages, def.Stage) {
-		fail("stage", "%q is not one of %s", def.Stage, strings.Join(Stages, ", "))
+	if def.Stage != "" && !contains(stages, def.Stage) {
+		fail("stage", "%q is not one of %s", def.Stage, strings.Join(stages, ", "))
 	}
 	if r := def.Requirements; r != nil {
 		checkConstraint(fail, "requirements.deckhouse", r.Deckhouse)
@@ -177,12 +177,12 @@ func ParseDefinition(file string, data []byte) (*Definition, *Document, error) {
 	if a := def.Accessibility; a != nil {
 		for ed, e := range a.Editions {
 			field := "accessibility.editions." + ed
-			if !contains(Editions, ed) {
-				fail(field, "unknown edition %q (known: %s)", ed, strings.Join(Editions, ", "))
+			if !contains(editions, ed) {
+				fail(field, "unknown edition %q (known: %s)", ed, strings.Join(editions, ", "))
 			}
 			for _, b := range e.EnabledInBundles {
-				if !contains(Bundles, b) {
-					fail(field+".enabledInBundles", "unknown bundle %q (known: %s)", b, strings.Join(Bundles, ", "))
+				if !contains(bundles, b) {
+					fail(field+".enabledInBundles", "unknown bundle %q (known: %s)", b, strings.Join(bundles, ", "))
 				}
 			}
 		}

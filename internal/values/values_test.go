@@ -288,3 +288,16 @@ properties:
 		t.Fatalf("stubbed values do not satisfy the helm schema: %v", err)
 	}
 }
+
+func TestParseSchema(t *testing.T) {
+	s, err := ParseSchema("inline.yaml", []byte("type: object\nproperties:\n  a: {type: string}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(s, "x", map[string]any{"b": "c"}); err == nil {
+		t.Fatal("additionalProperties: false was not injected")
+	}
+	if _, err := ParseSchema("inline.yaml", []byte("type: 5\n")); err == nil || !strings.HasPrefix(err.Error(), "inline.yaml: ") {
+		t.Fatalf("bad schema: got %v", err)
+	}
+}
