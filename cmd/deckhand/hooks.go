@@ -53,6 +53,7 @@ type hooksServeOptions struct {
 	leaseName      string
 	tmpDir         string
 	metricsPrefix  string
+	accumulate     bool
 }
 
 func newHooksServeCommand() *cobra.Command {
@@ -76,6 +77,7 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 	f.StringVar(&o.leaseNamespace, "lease-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the Lease (env POD_NAMESPACE)")
 	f.StringVar(&o.leaseName, "lease-name", "deckhand-hooks", "name of the Lease")
 	f.StringVar(&o.tmpDir, "tmp-dir", envOr("SHELL_OPERATOR_TMP_DIR", ""), "directory for hook run files (env SHELL_OPERATOR_TMP_DIR)")
+	f.BoolVar(&o.accumulate, "hook-metrics-accumulate", false, "keep ungrouped hook metrics across runs (counters accumulate) instead of replacing them each run")
 	f.StringVar(&o.metricsPrefix, "metrics-prefix", "deckhand_", `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
 	return cmd
 }
@@ -95,6 +97,8 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		TempDir:       o.tmpDir,
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		MetricsPrefix: o.metricsPrefix,
+
+		AccumulateUngroupedMetrics: o.accumulate,
 	}
 	if o.leaderElect {
 		if o.leaseNamespace == "" {

@@ -43,6 +43,10 @@ type Options struct {
 	Executor hook.Executor
 	// Env is added to the environment of every hook run.
 	Env []string
+	// AccumulateUngroupedMetrics keeps hook metrics without a "group" across
+	// runs (counters accumulate, as before shell-operator v1.11) instead of
+	// replacing a hook's ungrouped series on every run (shell-operator today).
+	AccumulateUngroupedMetrics bool
 }
 
 type serverState int
@@ -111,7 +115,7 @@ func New(opts Options) (*Server, error) {
 		log:          opts.Logger,
 		registry:     prometheus.NewRegistry(),
 		hookRegistry: prometheus.NewRegistry(),
-		store:        metrics.NewStore(),
+		store:        newStore(opts.AccumulateUngroupedMetrics),
 		byName:       map[string]*hookState{},
 		configErrors: map[string]error{},
 	}
@@ -300,6 +304,13 @@ func (s *Server) snapshots(name string) (HookSnapshots, bool) {
 		out.Snapshots[b.Name] = objs
 	}
 	return out, true
+}
+
+func newStore(accumulate bool) *metrics.Store {
+	if accumulate {
+		return metrics.NewStore(metrics.WithAccumulatingUngrouped())
+	}
+	return metrics.NewStore()
 }
 
 func sortedHooks(hs []*hookState) {
