@@ -182,6 +182,21 @@ func TestUpdateRewritesExpect(t *testing.T) {
 	if rep := runTests(t, dir, Test{}); rep.Passed != 1 {
 		t.Fatalf("the updated case does not pass: %+v", rep.Cases)
 	}
+
+	// Without an expect section (and without a final newline) one is appended.
+	bare := "hook: greet.sh\nbinding: onStartup"
+	if err := os.WriteFile(path, []byte(bare), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runTests(t, dir, Test{Update: true})
+	data, err = os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = bare + "\nexpect:\n  valuesPatch:\n    - op: add\n      path: /demo/internal/greeting\n      value: hello!\n"
+	if string(data) != want {
+		t.Fatalf("appended expect:\n%s\nwant:\n%s", data, want)
+	}
 }
 
 func TestBadCaseFiles(t *testing.T) {
@@ -197,6 +212,7 @@ func TestBadCaseFiles(t *testing.T) {
 		"tests/bad-patch.yaml":     {"hook: greet.sh\nexpect:\n  valuesPatch: [1]\n", "tests/bad-patch.yaml: expect.valuesPatch[0]: must be a JSON patch operation"},
 		"tests/bad-settings.yaml":  {"hook: greet.sh\nconfigValues: {greeting: 5}\n", "tests/bad-settings.yaml: settings of module demo"},
 		"tests/not-a-map.yaml":     {"- hook: greet.sh\n", "tests/not-a-map.yaml: a test case must be a YAML mapping"},
+		"tests/duplicate.yaml":     {"hook: cms.sh\nobjects:\n  - {apiVersion: v1, kind: Pod, metadata: {name: p}}\n  - {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: default}}\n", "tests/duplicate.yaml: objects[1]: Pod default/p is already objects[0]"},
 	}
 	files := map[string]string{}
 	for f, c := range cases {

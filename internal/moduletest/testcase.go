@@ -179,6 +179,9 @@ func ParseCase(file string, data []byte) (*Case, error) {
 		if err != nil {
 			return fail(fmt.Sprintf("objects[%d]", i), err)
 		}
+		if j := slices.IndexFunc(c.objects, func(p *unstructured.Unstructured) bool { return sameObject(p, u) }); j >= 0 {
+			return fail(fmt.Sprintf("objects[%d]", i), fmt.Errorf("%s is already objects[%d]", objectRef(u), j))
+		}
 		c.objects = append(c.objects, u)
 	}
 	if c.Object != nil {
