@@ -29,7 +29,8 @@ type Input struct {
 type Result struct {
 	// ModuleKey is the camelCase section name ("echoServer").
 	ModuleKey string
-	// Config are the settings with config schema defaults applied (what CONFIG_VALUES_PATH shows).
+	// Config are the user settings as given, without schema defaults (what
+	// CONFIG_VALUES_PATH shows a module hook).
 	Config map[string]any
 	// Module are the merged module values (what VALUES_PATH shows under ModuleKey).
 	Module map[string]any
@@ -81,7 +82,7 @@ func Build(in Input) (*Result, error) {
 		enabled := append([]any{}, toAny(in.EnabledModules)...)
 		global["enabledModules"] = enabled
 	}
-	return &Result{ModuleKey: key, Config: defaulted, Module: module, Global: global}, nil
+	return &Result{ModuleKey: key, Config: config, Module: module, Global: global}, nil
 }
 
 // ForHelm is the values tree Helm renders with, {"global": ..., "<moduleKey>": ...},

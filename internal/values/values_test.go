@@ -191,7 +191,7 @@ func TestBuildLayersAsTheRuntime(t *testing.T) {
 	if !reflect.DeepEqual(res.Module, wantModule) {
 		t.Fatalf("module values = %#v, want %#v", res.Module, wantModule)
 	}
-	wantConfig := map[string]any{"replicas": float64(1), "nested": map[string]any{"level": "Debug"}}
+	wantConfig := map[string]any{"nested": map[string]any{"level": "Debug"}} // raw, as CONFIG_VALUES_PATH shows it
 	if !reflect.DeepEqual(res.Config, wantConfig) {
 		t.Fatalf("config values = %#v, want %#v", res.Config, wantConfig)
 	}
