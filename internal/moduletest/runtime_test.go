@@ -130,3 +130,105 @@ kubernetes:
 		t.Fatalf("unexpected selection: %s", got)
 	}
 }
+
+// TestSameEventContextAsOnARealAPIServer replays a Modified event on the
+// in-process cluster and makes the same change on kube-apiserver, where the
+// runtime's monitor delivers it: the event context (object at event time,
+// fresh snapshot) must be the same JSON.
+func TestSameEventContextAsOnARealAPIServer(t *testing.T) {
+	cp := testenv.ControlPlane(t)
+	ns := testenv.Namespace(t, cp.Config, "mt-ev")
+	r := strings.NewReplacer("NS", ns)
+	objects := r.Replace(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: b, namespace: NS, labels: {app: web}}
+data: {k: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a, namespace: NS, labels: {app: web}}
+data: {k: "2"}
+`)
+	changed := r.Replace(`{apiVersion: v1, kind: ConfigMap, metadata: {name: b, namespace: NS, labels: {app: web}}, data: {k: "9"}}`)
+	cfg, err := hook.ParseConfig("hooks/x.sh", []byte(r.Replace(`
+configVersion: v1
+kubernetes:
+  - name: cms
+    kind: ConfigMap
+    namespace: {nameSelector: {matchNames: [NS]}}
+    labelSelector: {matchLabels: {app: web}}
+    keepFullObjectsInMemory: false
+    jqFilter: '{name: .metadata.name, k: .data.k}'
+    includeSnapshotsFrom: [cms]
+`)), hook.KindModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hook.Hook{Name: "x.sh", Config: cfg}
+	kb, _ := cfg.Binding("cms")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	var text strings.Builder
+	text.WriteString("hook: x.sh\nevent: Modified\nobject: " + changed + "\nobjects:\n")
+	for _, doc := range strings.Split(objects, "---") {
+		text.WriteString("  - " + strings.ReplaceAll(strings.TrimSpace(doc), "\n", "\n    ") + "\n")
+	}
+	c, err := ParseCase("tests/ev.yaml", []byte(text.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := buildContexts(ctx, h, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	testenv.Apply(t, cp.Config, objects)
+	client, err := kube.NewClient(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan kube.Event, 8)
+	mon, err := kube.NewMonitor(client, watchSpec(kb), func(ev kube.Event) {
+		if ev.Type == kube.EventWatch {
+			events <- ev
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Stop()
+	if err := mon.WaitForSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Apply(t, cp.Config, changed)
+	var ev kube.Event
+	select {
+	case ev = <-events:
+	case <-ctx.Done():
+		t.Fatal("no event from the real API server")
+	}
+	obj := hookObject(kb, ev.Objects[0])
+	real := hook.RefreshSnapshots([]hook.BindingContext{kb.EventContext(hook.WatchEvent(ev.WatchEvent), &obj)}, func(string) []hook.ObjectAndFilterResult {
+		return hookObjects(kb, mon.Snapshot())
+	})
+
+	want, err := hook.MarshalContexts(cfg.Version, real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := hook.MarshalContexts(cfg.Version, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("event context differs from the real API server's:\n test: %s\n real: %s", got, want)
+	}
+	if !strings.Contains(string(got), `"watchEvent":"Modified"`) || !strings.Contains(string(got), `{"filterResult":{"k":"9","name":"b"}}`) {
+		t.Fatalf("unexpected context: %s", got)
+	}
+}
