@@ -1,0 +1,298 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/deckhand-dev/deckhand/internal/hookserver"
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+// The issue's load: 1,000 updates at 50 updates/s.
+const (
+	latencyUpdates  = 1000
+	latencyInterval = 20 * time.Millisecond
+	seqAnnotation   = "bench.deckhand.io/seq"
+)
+
+// latencyHook is a real bash + jq hook. It watches the ConfigMaps of one
+// namespace with keepFullObjectsInMemory=false and a jqFilter that carries
+// the update's sequence number; at start it takes the time (date +%s%N),
+// then appends "<seq> <start>" per event (and "sync <start>" for
+// Synchronization) to $LATENCY_OUT.
+const latencyHook = `#!/usr/bin/env bash
+start=$(date +%%s%%N)
+set -euo pipefail
+if [[ "${1:-}" == "--config" ]]; then
+cat <<'EOF'
+configVersion: v1
+kubernetes:
+- name: cms
+  apiVersion: v1
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: [%s]}}
+  keepFullObjectsInMemory: false
+  jqFilter: '{name: .metadata.name, seq: .metadata.annotations["%s"]}'
+EOF
+exit 0
+fi
+jq -r --arg start "$start" '.[] | if .type == "Synchronization" then "sync \($start)" elif .type == "Event" then "\(.filterResult.seq) \($start)" else empty end' "$BINDING_CONTEXT_PATH" >> "$LATENCY_OUT"
+`
+
+// BenchmarkHookEventLatency watches 10,000 ConfigMaps through a jqFilter with
+// deckhand's hook runtime (hookserver: kube.Monitor, queue, bash + jq hook)
+// and, in the same run and on the same updates, with a raw client-go typed
+// informer (the floor). After Synchronization it reads the runtime's heap per
+// watched object, then sends 1,000 updates (one annotation each, on distinct
+// ConfigMaps) at 50 per second and reports the latency percentiles from the
+// moment each update request was sent to the hook's start, and to the
+// informer's event handler.
+func BenchmarkHookEventLatency(b *testing.B) {
+	cfg := rest.CopyConfig(testenv.ControlPlane(b).Config)
+	cfg.QPS, cfg.Burst = 1000, 2000
+	ns := testenv.Namespace(b, cfg, "bench-latency")
+	createConfigMaps(b, cfg, ns, kubeWatchObjects)
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	round := 0
+	b.ResetTimer()
+	for b.Loop() {
+		round++
+		f := measureHookLatency(b, cfg, cs, ns, round)
+		b.ReportMetric(f.hook.p50, "hook-p50-ms")
+		b.ReportMetric(f.hook.p99, "hook-p99-ms")
+		b.ReportMetric(f.hook.max, "hook-max-ms")
+		b.ReportMetric(f.informer.p50, "informer-p50-ms")
+		b.ReportMetric(f.informer.p99, "informer-p99-ms")
+		b.ReportMetric(f.informer.max, "informer-max-ms")
+		b.ReportMetric(float64(f.hookRuns), "hook-runs")
+		b.ReportMetric(f.syncMS, "runtime-sync-ms")
+		b.ReportMetric(f.heapPerObj, "runtime-heap-B/obj")
+		b.ReportMetric(f.livePerObj, "runtime-live-B/obj")
+	}
+}
+
+type percentiles struct{ p50, p99, max float64 }
+
+type latencyFigures struct {
+	hook, informer         percentiles
+	hookRuns               int
+	syncMS                 float64
+	heapPerObj, livePerObj float64
+}
+
+func measureHookLatency(b *testing.B, cfg *rest.Config, cs kubernetes.Interface, ns string, round int) latencyFigures {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := b.TempDir()
+	out := filepath.Join(dir, "latency.out")
+	hooksDir := filepath.Join(dir, "hooks")
+	if err := os.MkdirAll(hooksDir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hooksDir, "latency.sh"), fmt.Appendf(nil, latencyHook, ns, seqAnnotation), 0o755); err != nil {
+		b.Fatal(err)
+	}
+
+	// The hook runtime, timed to its Synchronization run and then weighed.
+	before := heapStats()
+	t0 := time.Now()
+	srv, err := hookserver.New(hookserver.Options{
+		HooksDir:   hooksDir,
+		RestConfig: cfg,
+		TempDir:    b.TempDir(),
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Env:        []string{"LATENCY_OUT=" + out},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srvCtx, srvCancel := context.WithCancel(ctx)
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Run(srvCtx) }()
+	defer func() {
+		srvCancel()
+		if err := <-srvDone; err != nil {
+			b.Errorf("hook server: %v", err)
+		}
+	}()
+	waitUntil(b, ctx, "the hook's Synchronization run", func() bool {
+		_, synced := readLatencyOut(b, out)
+		return synced
+	})
+	var f latencyFigures
+	f.syncMS = float64(time.Since(t0).Microseconds()) / 1000
+	after := heapStats()
+	f.heapPerObj = float64(int64(after.HeapInuse)-int64(before.HeapInuse)) / kubeWatchObjects
+	f.livePerObj = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / kubeWatchObjects
+
+	// The floor: a typed informer's update handler, on the same updates.
+	sent := make([]atomic.Int64, latencyUpdates)
+	received := make([]atomic.Int64, latencyUpdates)
+	var receivedCount atomic.Int64
+	prefix := strconv.Itoa(round) + "-"
+	inf := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns)).Core().V1().ConfigMaps().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, obj any) {
+		now := time.Now().UnixNano()
+		cm, ok := obj.(*corev1.ConfigMap)
+		if !ok {
+			return
+		}
+		if i, ok := parseSeq(cm.Annotations[seqAnnotation], prefix); ok && received[i].CompareAndSwap(0, now) {
+			receivedCount.Add(1)
+		}
+	}}); err != nil {
+		b.Fatal(err)
+	}
+	infCtx, infCancel := context.WithCancel(ctx)
+	infDone := make(chan struct{})
+	go func() { defer close(infDone); inf.RunWithContext(infCtx) }()
+	defer func() { infCancel(); <-infDone }()
+	waitUntil(b, ctx, "the informer's sync", inf.HasSynced)
+
+	// 1,000 updates at 50/s, each on its own ConfigMap, each request in
+	// its own goroutine so that a slow response does not delay the next.
+	var wg sync.WaitGroup
+	errs := make(chan error, latencyUpdates)
+	tick := time.NewTicker(latencyInterval)
+	for i := range latencyUpdates {
+		<-tick.C
+		patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, seqAnnotation, prefix+strconv.Itoa(i))
+		name := fmt.Sprintf("cm-%05d", i*kubeWatchObjects/latencyUpdates)
+		sent[i].Store(time.Now().UnixNano())
+		wg.Go(func() {
+			if _, err := cs.CoreV1().ConfigMaps(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+				errs <- fmt.Errorf("patching %s: %w", name, err)
+			}
+		})
+	}
+	tick.Stop()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+
+	var hookStarts map[int]int64
+	waitUntil(b, ctx, "1,000 hook events and informer updates", func() bool {
+		hookStarts, _ = readLatencyOut(b, out)
+		return countRound(hookStarts, round) == latencyUpdates && receivedCount.Load() == latencyUpdates
+	})
+	var hookLat, infLat []float64
+	runs := map[int64]bool{}
+	for i := range latencyUpdates {
+		start := hookStarts[round*latencyUpdates+i]
+		runs[start] = true
+		hookLat = append(hookLat, float64(start-sent[i].Load())/1e6)
+		infLat = append(infLat, float64(received[i].Load()-sent[i].Load())/1e6)
+	}
+	f.hook, f.informer, f.hookRuns = percentilesOf(hookLat), percentilesOf(infLat), len(runs)
+	b.Logf("runtime sync %.0f ms, heap in use %.0f B/object, live heap %.0f B/object", f.syncMS, f.heapPerObj, f.livePerObj)
+	b.Logf("update -> hook start:      p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%d hook runs for %d events)", f.hook.p50, f.hook.p99, f.hook.max, f.hookRuns, latencyUpdates)
+	b.Logf("update -> informer handler: p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", f.informer.p50, f.informer.p99, f.informer.max)
+	return f
+}
+
+// readLatencyOut reads the hook's records: the start time (Unix ns) per
+// event, keyed round*latencyUpdates+seq, and whether Synchronization ran.
+func readLatencyOut(b *testing.B, path string) (map[int]int64, bool) {
+	file, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer file.Close()
+	starts := map[int]int64{}
+	synced := false
+	sc := bufio.NewScanner(file)
+	for sc.Scan() {
+		seq, start, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			b.Fatalf("%s: bad record %q", path, sc.Text())
+		}
+		ns, err := strconv.ParseInt(start, 10, 64)
+		if err != nil {
+			b.Fatalf("%s: bad start time in %q", path, sc.Text())
+		}
+		if seq == "sync" {
+			synced = true
+			continue
+		}
+		r, i, ok := strings.Cut(seq, "-")
+		rn, err1 := strconv.Atoi(r)
+		in, err2 := strconv.Atoi(i)
+		if !ok || err1 != nil || err2 != nil {
+			continue // an object not updated by this benchmark (seq null)
+		}
+		if _, seen := starts[rn*latencyUpdates+in]; !seen {
+			starts[rn*latencyUpdates+in] = ns
+		}
+	}
+	if err := sc.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return starts, synced
+}
+
+func countRound(starts map[int]int64, round int) int {
+	n := 0
+	for i := range latencyUpdates {
+		if _, ok := starts[round*latencyUpdates+i]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+// parseSeq reads "<round>-<i>" of this round.
+func parseSeq(v, prefix string) (int, bool) {
+	s, ok := strings.CutPrefix(v, prefix)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(s)
+	return i, err == nil && i >= 0 && i < latencyUpdates
+}
+
+func percentilesOf(ms []float64) percentiles {
+	slices.Sort(ms)
+	at := func(q float64) float64 {
+		i := int(q*float64(len(ms))+0.999999) - 1
+		return ms[max(0, min(i, len(ms)-1))]
+	}
+	return percentiles{p50: at(0.50), p99: at(0.99), max: ms[len(ms)-1]}
+}
+
+// waitUntil polls cond every 5 ms until it holds or ctx ends.
+func waitUntil(b *testing.B, ctx context.Context, what string, cond func() bool) {
+	for !cond() {
+		if ctx.Err() != nil {
+			b.Fatalf("waiting for %s: %v", what, ctx.Err())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
