@@ -29,8 +29,9 @@ type Input struct {
 type Result struct {
 	// ModuleKey is the camelCase section name ("echoServer").
 	ModuleKey string
-	// Config are the user settings as given, without schema defaults (what
-	// CONFIG_VALUES_PATH shows a module hook).
+	// Config are the static values.yaml sections merged with the user settings,
+	// without schema defaults: what addon-operator stores as the module's config
+	// values and shows a hook in CONFIG_VALUES_PATH.
 	Config map[string]any
 	// Module are the merged module values (what VALUES_PATH shows under ModuleKey).
 	Module map[string]any
@@ -64,13 +65,15 @@ func Build(in Input) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("settings of module %s: %w", in.ModuleName, err)
 	}
-	defaulted := ApplyDefaults(schemas.Config, config)
-	if err := Validate(schemas.Config, key, defaulted); err != nil {
+	// addon-operator stores static values + settings, without schema defaults,
+	// as the module's config values, and validates them with the config
+	// schema's defaults applied.
+	configView := Merge(static, config)
+	withDefaults := Merge(ApplyDefaults(schemas.Config, static), configView)
+	if err := Validate(schemas.Config, key, withDefaults); err != nil {
 		return nil, fmt.Errorf("settings of module %s (schema %s): %w", in.ModuleName, schemas.ConfigFile, err)
 	}
-	module := ApplyDefaults(schemas.Config, static)
-	module = Merge(module, config)
-	module = ApplyDefaults(schemas.Values, module)
+	module := ApplyDefaults(schemas.Values, withDefaults)
 	if err := Validate(schemas.Values, key, module); err != nil {
 		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, err)
 	}
@@ -82,7 +85,7 @@ func Build(in Input) (*Result, error) {
 		enabled := append([]any{}, toAny(in.EnabledModules)...)
 		global["enabledModules"] = enabled
 	}
-	return &Result{ModuleKey: key, Config: config, Module: module, Global: global}, nil
+	return &Result{ModuleKey: key, Config: configView, Module: module, Global: global}, nil
 }
 
 // ForHelm is the values tree Helm renders with, {"global": ..., "<moduleKey>": ...},

@@ -191,7 +191,8 @@ func TestBuildLayersAsTheRuntime(t *testing.T) {
 	if !reflect.DeepEqual(res.Module, wantModule) {
 		t.Fatalf("module values = %#v, want %#v", res.Module, wantModule)
 	}
-	wantConfig := map[string]any{"nested": map[string]any{"level": "Debug"}} // raw, as CONFIG_VALUES_PATH shows it
+	// static + settings, no defaults, as CONFIG_VALUES_PATH shows it
+	wantConfig := map[string]any{"replicas": float64(3), "nested": map[string]any{"level": "Debug", "extra": "static"}}
 	if !reflect.DeepEqual(res.Config, wantConfig) {
 		t.Fatalf("config values = %#v, want %#v", res.Config, wantConfig)
 	}
@@ -299,5 +300,32 @@ func TestParseSchema(t *testing.T) {
 	}
 	if _, err := ParseSchema("inline.yaml", []byte("type: 5\n")); err == nil || !strings.HasPrefix(err.Error(), "inline.yaml: ") {
 		t.Fatalf("bad schema: got %v", err)
+	}
+}
+
+func TestBuildAppliesObjectDefaultsBeforeSettingsLikeAddonOperator(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, `
+type: object
+properties:
+  obj:
+    type: object
+    default: {a: 1}
+    properties:
+      a: {type: integer}
+      b: {type: integer}
+`, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Build(Input{ModuleName: "m", Schemas: s, Config: map[string]any{"obj": map[string]any{"b": 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// layers: static, config-values defaults, settings (deep merge), values defaults
+	if want := map[string]any{"obj": map[string]any{"a": float64(1), "b": float64(2)}}; !reflect.DeepEqual(res.Module, want) {
+		t.Fatalf("module values = %v, want %v", res.Module, want)
+	}
+	if want := map[string]any{"obj": map[string]any{"b": float64(2)}}; !reflect.DeepEqual(res.Config, want) {
+		t.Fatalf("config values = %v, want %v", res.Config, want)
 	}
 }
