@@ -100,7 +100,7 @@ if [[ "${1:-}" == "--config" ]]; then
   printf 'configVersion: v1\nonStartup: 1\nschedule:\n- name: every-minute\n  crontab: "* * * * *"\n'
   exit 0
 fi
-g="$(jq -r '.demo.greeting' "$CONFIG_VALUES_PATH")"
+g="$(jq -r '.demo.greeting' "$VALUES_PATH")"
 if [[ "$g" == boom ]]; then echo "refusing greeting $g" >&2; exit 3; fi
 jq -nc --arg g "$g" '{"op":"add","path":"/demo/internal/greeting","value":($g + "!")}' >> "$VALUES_JSON_PATCH_PATH"
 `,

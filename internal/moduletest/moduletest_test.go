@@ -318,3 +318,28 @@ func TestHangingHookTimesOut(t *testing.T) {
 		t.Errorf("the case after the hanging one failed: %+v", res)
 	}
 }
+
+// A config values patch changes the settings; the values are recomputed
+// from them, as the runtime does after persisting the patch.
+func TestConfigValuesPatch(t *testing.T) {
+	hook := "#!/usr/bin/env bash\nif [[ \"${1:-}\" == --config ]]; then echo '{\"configVersion\":\"v1\",\"onStartup\":1}'; exit 0; fi\n" +
+		"jq -c '{op: \"add\", path: \"/demo/greeting\", value: (.demo.greeting + \"-patched\")}' \"$CONFIG_VALUES_PATH\" >> \"$CONFIG_VALUES_JSON_PATCH_PATH\"\n"
+	dir := writeModule(t, map[string]string{
+		"hooks/cfg.sh": hook,
+		"tests/cfg.yaml": `hook: cfg.sh
+configValues: {greeting: hey}
+expect:
+  configValuesPatch:
+    - {op: add, path: /demo/greeting, value: hey-patched}
+  values:
+    greeting: hey-patched
+    internal: {}
+  manifests:
+    - {apiVersion: v1, kind: ConfigMap, metadata: {name: demo, namespace: d8-demo}, data: {greeting: none}}
+`,
+	})
+	res := caseResult(t, runTests(t, dir, Test{}), "tests/cfg.yaml")
+	if !res.Passed {
+		t.Fatalf("%s %s %v", res.Error, res.Diff, res.Output)
+	}
+}

@@ -225,7 +225,7 @@ func (r *runner) outputs(ctx context.Context, c *Case, h *hook.Hook, vals *caseV
 	// runtime does after persisting them; memory patches apply on top.
 	after := vals
 	if len(cfgOps) > 0 {
-		cfg, err := applyPatch(vals.key, c.ConfigValues, cfgOps)
+		cfg, err := applyPatch(vals.key, vals.config, cfgOps)
 		if err != nil {
 			return fmt.Errorf("hook %s: applying %s: %w", h.Name, EnvConfigValuesJSONPatchPath, err)
 		}

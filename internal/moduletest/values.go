@@ -27,7 +27,7 @@ const (
 type caseValues struct {
 	key    string
 	global map[string]any
-	config map[string]any // settings with config defaults (CONFIG_VALUES_PATH)
+	config map[string]any // config values as the runtime stores them (CONFIG_VALUES_PATH)
 	module map[string]any // merged module values (VALUES_PATH)
 }
 
