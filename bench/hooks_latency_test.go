@@ -3,9 +3,12 @@ package bench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +28,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/deckhand-dev/deckhand/internal/hookserver"
+	"github.com/deckhand-dev/deckhand/internal/kube"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
@@ -62,11 +66,13 @@ jq -r --arg start "$start" '.[] | if .type == "Synchronization" then "sync \($st
 // BenchmarkHookEventLatency watches 10,000 ConfigMaps through a jqFilter with
 // deckhand's hook runtime (hookserver: kube.Monitor, queue, bash + jq hook)
 // and, in the same run and on the same updates, with a raw client-go typed
-// informer (the floor). After Synchronization it reads the runtime's heap per
-// watched object, then sends 1,000 updates (one annotation each, on distinct
-// ConfigMaps) at 50 per second and reports the latency percentiles from the
-// moment each update request was sent to the hook's start, and to the
-// informer's event handler.
+// informer (the floor) and a bare kube.Monitor with the same jqFilter (the
+// watch part of the runtime, without queue and process). After
+// Synchronization it reads the runtime's heap per watched object, then sends
+// 1,000 updates (one annotation each, on distinct ConfigMaps) at 50 per
+// second and reports the latency percentiles from the moment each update
+// request was sent to the hook's start, to the informer's event handler and
+// to the Monitor's handler, and the hook runs' mean duration.
 func BenchmarkHookEventLatency(b *testing.B) {
 	cfg := rest.CopyConfig(testenv.ControlPlane(b).Config)
 	cfg.QPS, cfg.Burst = 1000, 2000
@@ -87,7 +93,10 @@ func BenchmarkHookEventLatency(b *testing.B) {
 		b.ReportMetric(f.informer.p50, "informer-p50-ms")
 		b.ReportMetric(f.informer.p99, "informer-p99-ms")
 		b.ReportMetric(f.informer.max, "informer-max-ms")
+		b.ReportMetric(f.monitor.p50, "monitor-p50-ms")
+		b.ReportMetric(f.monitor.p99, "monitor-p99-ms")
 		b.ReportMetric(float64(f.hookRuns), "hook-runs")
+		b.ReportMetric(f.hookRunMS, "hook-run-mean-ms")
 		b.ReportMetric(f.syncMS, "runtime-sync-ms")
 		b.ReportMetric(f.heapPerObj, "runtime-heap-B/obj")
 		b.ReportMetric(f.livePerObj, "runtime-live-B/obj")
@@ -98,7 +107,9 @@ type percentiles struct{ p50, p99, max float64 }
 
 type latencyFigures struct {
 	hook, informer         percentiles
+	monitor                percentiles
 	hookRuns               int
+	hookRunMS              float64 // mean duration of the update phase's runs
 	syncMS                 float64
 	heapPerObj, livePerObj float64
 }
@@ -120,12 +131,17 @@ func measureHookLatency(b *testing.B, cfg *rest.Config, cs kubernetes.Interface,
 	before := heapStats()
 	t0 := time.Now()
 	srv, err := hookserver.New(hookserver.Options{
-		HooksDir:   hooksDir,
-		RestConfig: cfg,
-		TempDir:    b.TempDir(),
-		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Env:        []string{"LATENCY_OUT=" + out},
+		HooksDir:      hooksDir,
+		RestConfig:    cfg,
+		ListenAddress: "127.0.0.1:0",
+		TempDir:       b.TempDir(),
+		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Env:           []string{"LATENCY_OUT=" + out},
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr, err := srv.Listen()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -172,6 +188,42 @@ func measureHookLatency(b *testing.B, cfg *rest.Config, cs kubernetes.Interface,
 	defer func() { infCancel(); <-infDone }()
 	waitUntil(b, ctx, "the informer's sync", inf.HasSynced)
 
+	// The watch part of the runtime alone: a kube.Monitor's handler.
+	monReceived := make([]atomic.Int64, latencyUpdates)
+	var monCount atomic.Int64
+	client, err := kube.NewClient(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mon, err := kube.NewMonitor(client, kube.WatchSpec{
+		Name: "latency", APIVersion: "v1", Kind: "ConfigMap",
+		Namespace: kube.NamespaceSelector{MatchNames: []string{ns}},
+		JqFilter:  `{name: .metadata.name, seq: .metadata.annotations["` + seqAnnotation + `"]}`,
+	}, func(ev kube.Event) {
+		now := time.Now().UnixNano()
+		if ev.Type != kube.EventWatch || len(ev.Objects) != 1 {
+			return
+		}
+		var fr struct{ Seq string }
+		if json.Unmarshal(ev.Objects[0].FilterResult, &fr) != nil {
+			return
+		}
+		if i, ok := parseSeq(fr.Seq, prefix); ok && monReceived[i].CompareAndSwap(0, now) {
+			monCount.Add(1)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := mon.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer mon.Stop()
+	if err := mon.WaitForSync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	runsBefore := hookRunSeconds(b, addr.String())
+
 	// 1,000 updates at 50/s, each on its own ConfigMap, each request in
 	// its own goroutine so that a slow response does not delay the next.
 	var wg sync.WaitGroup
@@ -198,20 +250,24 @@ func measureHookLatency(b *testing.B, cfg *rest.Config, cs kubernetes.Interface,
 	var hookStarts map[int]int64
 	waitUntil(b, ctx, "1,000 hook events and informer updates", func() bool {
 		hookStarts, _ = readLatencyOut(b, out)
-		return countRound(hookStarts, round) == latencyUpdates && receivedCount.Load() == latencyUpdates
+		return countRound(hookStarts, round) == latencyUpdates && receivedCount.Load() == latencyUpdates && monCount.Load() == latencyUpdates
 	})
-	var hookLat, infLat []float64
+	runsAfter := hookRunSeconds(b, addr.String())
+	f.hookRunMS = 1000 * (runsAfter.sum - runsBefore.sum) / (runsAfter.count - runsBefore.count)
+	var hookLat, infLat, monLat []float64
 	runs := map[int64]bool{}
 	for i := range latencyUpdates {
 		start := hookStarts[round*latencyUpdates+i]
 		runs[start] = true
 		hookLat = append(hookLat, float64(start-sent[i].Load())/1e6)
 		infLat = append(infLat, float64(received[i].Load()-sent[i].Load())/1e6)
+		monLat = append(monLat, float64(monReceived[i].Load()-sent[i].Load())/1e6)
 	}
-	f.hook, f.informer, f.hookRuns = percentilesOf(hookLat), percentilesOf(infLat), len(runs)
+	f.hook, f.informer, f.monitor, f.hookRuns = percentilesOf(hookLat), percentilesOf(infLat), percentilesOf(monLat), len(runs)
 	b.Logf("runtime sync %.0f ms, heap in use %.0f B/object, live heap %.0f B/object", f.syncMS, f.heapPerObj, f.livePerObj)
-	b.Logf("update -> hook start:      p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%d hook runs for %d events)", f.hook.p50, f.hook.p99, f.hook.max, f.hookRuns, latencyUpdates)
+	b.Logf("update -> hook start:       p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%d hook runs for %d events, %.1f ms per run)", f.hook.p50, f.hook.p99, f.hook.max, f.hookRuns, latencyUpdates, f.hookRunMS)
 	b.Logf("update -> informer handler: p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", f.informer.p50, f.informer.p99, f.informer.max)
+	b.Logf("update -> Monitor handler:  p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", f.monitor.p50, f.monitor.p99, f.monitor.max)
 	return f
 }
 
@@ -295,4 +351,39 @@ func waitUntil(b *testing.B, ctx context.Context, what string, cond func() bool)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+type histogramTotals struct{ sum, count float64 }
+
+// hookRunSeconds reads the hook_run_seconds histogram's sum and count from
+// the runtime's /metrics.
+func hookRunSeconds(b *testing.B, addr string) histogramTotals {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var h histogramTotals
+	for _, line := range strings.Split(string(body), "\n") {
+		name, rest, _ := strings.Cut(line, "{")
+		_, value, _ := strings.Cut(rest, "} ")
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "deckhand_hook_run_seconds_sum":
+			h.sum += v
+		case "deckhand_hook_run_seconds_count":
+			h.count += v
+		}
+	}
+	if h.count == 0 {
+		b.Fatalf("no deckhand_hook_run_seconds in %s/metrics", addr)
+	}
+	return h
 }
