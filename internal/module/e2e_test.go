@@ -123,6 +123,7 @@ metadata:
 data:
   image: {{ printf "%s@%s" .Values.global.modulesImages.registry.base (index .Values.global.modulesImages.digests.withImages "echoServer") | quote }}
   enabled: {{ has "with-images" .Values.global.enabledModules | quote }}
+  pullSecret: {{ .Values.withImages.registry.dockercfg | b64dec | quote }}
 `, 0o644)
 	m, err := Load(dir)
 	if err != nil {
@@ -135,6 +136,9 @@ data:
 	s := out.Rendered.String()
 	if !strings.Contains(s, `image: "registry.example.com/modules@sha256:`) || !strings.Contains(s, `enabled: "true"`) {
 		t.Fatalf("image digest or enabledModules not stubbed:\n%s", s)
+	}
+	if !strings.Contains(s, `pullSecret: "{\"auths\":{\"registry.example.com\":{}}}"`) {
+		t.Fatalf("registry not injected:\n%s", s)
 	}
 	if !strings.Contains(s, `greeting: "from static values"`) {
 		t.Fatalf("module values.yaml section not used:\n%s", s)

@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ type Render struct {
 	// but nobody set with placeholders (values.StubRequired): offline there are no
 	// hooks to set them. Lint renders this way.
 	StubRequiredForHelm bool
+	// Registry is injected as <moduleKey>.registry as DKP does for modules from
+	// a ModuleSource; nil means StubRegistry.
+	Registry *values.Registry
 	// Global values; nil means values.StubGlobal for the Kubernetes version.
 	Global map[string]any
 	// KubeVersion for .Capabilities; "" means the version of deckhand's client-go.
@@ -73,6 +77,10 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 			return nil, err
 		}
 	}
+	registry := r.Registry
+	if registry == nil {
+		registry = StubRegistry()
+	}
 	res, err := values.Build(values.Input{
 		ModuleName:     m.Name,
 		Schemas:        m.Schemas,
@@ -80,6 +88,7 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 		Config:         settings,
 		Global:         global,
 		EnabledModules: []string{m.Name},
+		Registry:       registry,
 	})
 	if err != nil {
 		return nil, err
@@ -90,7 +99,7 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 	}
 	if len(overlay) > 0 {
 		res.Module = values.Merge(res.Module, overlay)
-		if err := values.Validate(m.Schemas.Values, res.ModuleKey, res.Module); err != nil {
+		if err := values.Validate(m.Schemas.WithRegistry().Values, res.ModuleKey, res.Module); err != nil {
 			return nil, fmt.Errorf("module values after --module-values (schema %s): %w", m.Schemas.ValuesFile, err)
 		}
 	}
@@ -185,4 +194,11 @@ func stubImageDigests(global map[string]any, m *Module) error {
 	}
 	all[m.ValuesKey] = digests
 	return nil
+}
+
+// StubRegistry is the module registry an offline render uses: the stub
+// global registry base with an empty docker config.
+func StubRegistry() *values.Registry {
+	cfg := base64.StdEncoding.EncodeToString([]byte(`{"auths":{"registry.example.com":{}}}`))
+	return &values.Registry{Base: "registry.example.com/modules", DockerCfg: cfg, Scheme: "https"}
 }

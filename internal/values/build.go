@@ -23,6 +23,9 @@ type Input struct {
 	Global map[string]any
 	// EnabledModules becomes global.enabledModules (sorted); nil leaves Global untouched.
 	EnabledModules []string
+	// Registry, for a module from a ModuleSource, is injected as the static
+	// <moduleKey>.registry section, and the schemas accept it.
+	Registry *Registry
 }
 
 // Result is one module's computed values.
@@ -73,6 +76,11 @@ func Build(in Input) (*Result, error) {
 	if err := Validate(schemas.Config, key, withDefaults); err != nil {
 		return nil, fmt.Errorf("settings of module %s (schema %s): %w", in.ModuleName, schemas.ConfigFile, err)
 	}
+	if in.Registry != nil {
+		// a static section of the module values, outside the settings schema
+		withDefaults["registry"] = in.Registry.values()
+		schemas = schemas.WithRegistry()
+	}
 	module := ApplyDefaults(schemas.Values, withDefaults)
 	if err := Validate(schemas.Values, key, module); err != nil {
 		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, err)
@@ -92,6 +100,9 @@ func Build(in Input) (*Result, error) {
 // checked against the helm schema (values schema plus x-required-for-helm).
 func (r *Result) ForHelm(s *Schemas) (map[string]any, error) {
 	if s != nil {
+		if _, injected := r.Module["registry"]; injected {
+			s = s.WithRegistry()
+		}
 		if err := Validate(s.Helm, r.ModuleKey, r.Module); err != nil {
 			return nil, fmt.Errorf("values for Helm (schema %s with x-required-for-helm): %w", s.ValuesFile, err)
 		}

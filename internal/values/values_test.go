@@ -329,3 +329,47 @@ properties:
 		t.Fatalf("config values = %v, want %v", res.Config, want)
 	}
 }
+
+func TestBuildInjectsRegistry(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, testConfig, testValues))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &Registry{Base: "registry.example.com/modules", DockerCfg: "e30=", Scheme: "https"}
+	res, err := Build(Input{ModuleName: "echo-server", Schemas: s, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"base": "registry.example.com/modules", "dockercfg": "e30=", "scheme": "https"}
+	if !reflect.DeepEqual(res.Module["registry"], want) {
+		t.Fatalf("registry = %v", res.Module["registry"])
+	}
+	if _, ok := s.Values.Properties["registry"]; ok {
+		t.Fatal("Build modified the loaded schemas")
+	}
+	res.Module["internal"] = map[string]any{"token": "t"}
+	if _, err := res.ForHelm(s); err != nil {
+		t.Fatalf("helm values with the injected registry: %v", err)
+	}
+	res.Module["registry"] = map[string]any{"base": "x", "extra": true}
+	if _, err := res.ForHelm(s); err == nil || !strings.Contains(err.Error(), "registry") {
+		t.Fatalf("bad registry section: got %v", err)
+	}
+	if _, err := Build(Input{ModuleName: "echo-server", Schemas: s, Config: map[string]any{"registry": map[string]any{}}}); err == nil {
+		t.Fatal("users must not set registry through settings")
+	}
+}
+
+func TestRegistryReplacesDeclaredPlaceholder(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, "", "type: object\nproperties:\n  registry: {type: object, description: overwritten by Deckhouse}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Build(Input{ModuleName: "m", Schemas: s, Registry: &Registry{Base: "r.example/m", Scheme: "http"}})
+	if err != nil {
+		t.Fatalf("registry against a placeholder schema: %v", err)
+	}
+	if _, err := res.ForHelm(s); err != nil {
+		t.Fatal(err)
+	}
+}
