@@ -120,7 +120,9 @@ func newModuleRenderCommand() *cobra.Command {
 		Long: `Render a module's chart offline. Values are built as the runtime builds them: the
 module's values.yaml section, config-values defaults, the settings given with -f/--set
 (what ModuleConfig spec.settings holds, validated against openapi/config-values.yaml),
-values defaults; Helm sees .Values.<moduleKey> and .Values.global (stub globals).`,
+values defaults, the registry section DKP injects (a stub here), then --module-values
+on top as hooks would set them. Helm sees .Values.<moduleKey> and .Values.global (stub
+globals: registry, digests for images/*, cluster domain, enabledModules).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
