@@ -40,7 +40,7 @@ func TestInitLintRenderApply(t *testing.T) {
 	if m.Name != "e2e-hello" || m.ValuesKey != "e2eHello" || m.Weight != DefaultWeight || m.Namespace() != "d8-e2e-hello" {
 		t.Fatalf("loaded module = %s %s %d %s", m.Name, m.ValuesKey, m.Weight, m.Namespace())
 	}
-	if len(m.Hooks) != 1 || m.Hooks[0] != "hooks/startup.sh" {
+	if len(m.Hooks) != 1 || m.Hooks[0] != "hooks/banner.sh" {
 		t.Fatalf("hooks = %v", m.Hooks)
 	}
 	out, err := (&Render{Set: []string{"greeting=Hi from e2e", "replicas=2"}}).Run(ctx, m)

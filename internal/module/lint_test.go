@@ -183,7 +183,7 @@ func TestLintHooks(t *testing.T) {
 	wantProblem(t, res, "hooks/broken.sh", 0, "hook-config", "cannot start")
 	wantProblem(t, res, "hooks/bad-version.sh", 0, "hook-config", "v9")
 	for _, p := range res.Problems {
-		if p.File == "hooks/startup.sh" {
+		if p.File == "hooks/banner.sh" {
 			t.Errorf("generated hook reported: %s", p)
 		}
 	}

@@ -87,7 +87,7 @@ func TestLoadListsHooksAndCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(m.Hooks, ",") != "hooks/startup.sh,hooks/sub/second.py" {
+	if strings.Join(m.Hooks, ",") != "hooks/banner.sh,hooks/sub/second.py" {
 		t.Errorf("hooks = %v", m.Hooks)
 	}
 	if strings.Join(m.NonExecutableHooks, ",") != "hooks/forgot.sh" {

@@ -77,14 +77,14 @@ func TestScaffoldRefusesBadNamesAndNonEmptyDirs(t *testing.T) {
 
 func TestScaffoldWritesExecutableHook(t *testing.T) {
 	dir := newModule(t, "echo-server")
-	fi, err := os.Stat(filepath.Join(dir, "hooks", "startup.sh"))
+	fi, err := os.Stat(filepath.Join(dir, "hooks", "banner.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Mode().Perm()&0o111 == 0 {
 		t.Fatalf("hook mode %v is not executable", fi.Mode())
 	}
-	if !strings.Contains(readFile(t, dir, "hooks/startup.sh"), "/echoServer/internal/startedAt") {
+	if !strings.Contains(readFile(t, dir, "hooks/banner.sh"), "/echoServer/internal/banner") {
 		t.Fatal("hook does not patch the module's own values key")
 	}
 }
