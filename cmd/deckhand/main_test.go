@@ -1,0 +1,13 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+// TestMain stops the control plane and Docker registry that testenv shares
+// between this package's tests.
+func TestMain(m *testing.M) {
+	testenv.Main(m)
+}
