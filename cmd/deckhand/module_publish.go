@@ -66,7 +66,13 @@ func newModuleBuildCommand() *cobra.Command {
 		Short: "Build the module's OCI artifacts into an OCI image layout (no Docker needed)",
 		Long: `Builds the module image (module tree + version.json + images_digests.json), the release
 image (version.json, changelog.yaml, module.yaml, crds/, openapi/, docs) and the index image
-into an OCI image layout directory. The same files and version always give the same digests.`,
+into an OCI image layout directory. The same files and version always give the same digests.
+
+The module image carries modules-template's bundle list only: .helmignore, Chart.yaml,
+module.yaml, values.yaml, enabled, package.yaml, charts/, crds/, hooks/ (without hooks/batch),
+monitoring/, openapi/, templates/, docs/*.md and docs/images/. Development files such as
+tests/, images/ and dist/ stay out, so a pulled module is its source tree without them plus
+version.json and images_digests.json.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := moduleDirArg(args)
