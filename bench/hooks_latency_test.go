@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -97,6 +98,7 @@ func BenchmarkHookEventLatency(b *testing.B) {
 		b.ReportMetric(f.monitor.p99, "monitor-p99-ms")
 		b.ReportMetric(float64(f.hookRuns), "hook-runs")
 		b.ReportMetric(f.hookRunMS, "hook-run-mean-ms")
+		b.ReportMetric(f.bareRunMS, "bare-bash-jq-run-mean-ms")
 		b.ReportMetric(f.syncMS, "runtime-sync-ms")
 		b.ReportMetric(f.heapPerObj, "runtime-heap-B/obj")
 		b.ReportMetric(f.livePerObj, "runtime-live-B/obj")
@@ -110,6 +112,7 @@ type latencyFigures struct {
 	monitor                percentiles
 	hookRuns               int
 	hookRunMS              float64 // mean duration of the update phase's runs
+	bareRunMS              float64 // mean duration of the same script run directly (os/exec), same binding context shape
 	syncMS                 float64
 	heapPerObj, livePerObj float64
 }
@@ -254,6 +257,7 @@ func measureHookLatency(b *testing.B, cfg *rest.Config, cs kubernetes.Interface,
 	})
 	runsAfter := hookRunSeconds(b, addr.String())
 	f.hookRunMS = 1000 * (runsAfter.sum - runsBefore.sum) / (runsAfter.count - runsBefore.count)
+	f.bareRunMS = bareHookRunMS(b, filepath.Join(hooksDir, "latency.sh"), dir)
 	var hookLat, infLat, monLat []float64
 	runs := map[int64]bool{}
 	for i := range latencyUpdates {
@@ -265,7 +269,7 @@ func measureHookLatency(b *testing.B, cfg *rest.Config, cs kubernetes.Interface,
 	}
 	f.hook, f.informer, f.monitor, f.hookRuns = percentilesOf(hookLat), percentilesOf(infLat), percentilesOf(monLat), len(runs)
 	b.Logf("runtime sync %.0f ms, heap in use %.0f B/object, live heap %.0f B/object", f.syncMS, f.heapPerObj, f.livePerObj)
-	b.Logf("update -> hook start:       p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%d hook runs for %d events, %.1f ms per run)", f.hook.p50, f.hook.p99, f.hook.max, f.hookRuns, latencyUpdates, f.hookRunMS)
+	b.Logf("update -> hook start:       p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%d hook runs for %d events, %.1f ms per run; %.1f ms run directly)", f.hook.p50, f.hook.p99, f.hook.max, f.hookRuns, latencyUpdates, f.hookRunMS, f.bareRunMS)
 	b.Logf("update -> informer handler: p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", f.informer.p50, f.informer.p99, f.informer.max)
 	b.Logf("update -> Monitor handler:  p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", f.monitor.p50, f.monitor.p99, f.monitor.max)
 	return f
@@ -386,4 +390,24 @@ func hookRunSeconds(b *testing.B, addr string) histogramTotals {
 		b.Fatalf("no deckhand_hook_run_seconds in %s/metrics", addr)
 	}
 	return h
+}
+
+// bareHookRunMS runs the hook script directly 50 times with a one-event
+// binding context, as a floor for the runtime's hook_run_seconds: what bash,
+// date and jq cost on this machine at this moment.
+func bareHookRunMS(b *testing.B, script, dir string) float64 {
+	bc := filepath.Join(dir, "bare-context.json")
+	if err := os.WriteFile(bc, []byte(`[{"binding":"cms","type":"Event","watchEvent":"Modified","filterResult":{"name":"cm-00000","seq":"0-0"}}]`), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	const runs = 50
+	t0 := time.Now()
+	for range runs {
+		cmd := exec.Command(script)
+		cmd.Env = append(os.Environ(), "BINDING_CONTEXT_PATH="+bc, "LATENCY_OUT="+os.DevNull)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("running %s: %v: %s", script, err, out)
+		}
+	}
+	return float64(time.Since(t0).Microseconds()) / 1000 / runs
 }
