@@ -118,3 +118,53 @@ esac
 		t.Fatalf("/metrics lacks run errors or hook metric:\n%s", metrics)
 	}
 }
+
+// A Synchronization run that fails with allowFailure counts as success: the
+// server becomes ready (the waitForSynchronization wait in "main" ends) and
+// later events of both bindings, in "main" and in their own queue, run.
+func TestAllowFailureSynchronizationUnlocksEvents(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	ns := testenv.Namespace(t, cfg, "allow-sync")
+	dir := t.TempDir()
+	writeHook(t, dir, "sync-fails.sh", `
+configVersion: v1
+kubernetes:
+- name: main-cms
+  apiVersion: v1
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  labelSelector: {matchLabels: {lane: main}}
+  allowFailure: true
+- name: lane-cms
+  apiVersion: v1
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  labelSelector: {matchLabels: {lane: own}}
+  queue: lane-sync
+  waitForSynchronization: true
+  allowFailure: true
+`, recordBody("runs")+`
+if jq -e 'any(.[]; .type == "Synchronization")' "$BINDING_CONTEXT_PATH" >/dev/null; then
+  echo "synchronization fails" >&2; exit 1
+fi`)
+	ts := startServer(t, dir)
+	ts.waitReady(t)
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: in-main, namespace: `+ns+`, labels: {lane: main}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: in-lane, namespace: `+ns+`, labels: {lane: own}}
+`)
+	testenv.WaitFor(t, 60*time.Second, "Added events of both bindings to run", func() (bool, string) {
+		seen := map[string]bool{}
+		for _, bc := range ts.contexts(t, "runs") {
+			if bc["type"] == "Event" {
+				seen[fmt.Sprint(bc["binding"], " ", bc["object"])] = true
+			}
+		}
+		return seen["main-cms "+ns+"/in-main"] && seen["lane-cms "+ns+"/in-lane"], fmt.Sprint(seen)
+	})
+}

@@ -16,7 +16,8 @@ import (
 // hook's rate limiter, reads fresh snapshots, runs the hook and, only when it
 // succeeded and both output files are valid, applies the object patches and
 // then the metrics. Watches whose Synchronization the run carried are
-// unlocked afterwards.
+// unlocked afterwards, also when the run failed with allowFailure (which
+// counts as success, the task is not retried).
 func (e *engine) runHook(ctx context.Context, queueName string, t queue.Task) error {
 	p := t.Payload.(*runPayload)
 	h := p.hook
@@ -62,6 +63,9 @@ func (e *engine) runHook(ctx context.Context, queueName string, t queue.Task) er
 		}
 		if t.AllowFailure {
 			e.s.metrics.HookRunAllowedErrors.WithLabelValues(labels...).Inc()
+			// allowFailure counts as success: the queue drops the task, so
+			// the watch must be unlocked now or its events pile up forever.
+			e.unlock(p.monitorIDs)
 		} else {
 			e.s.metrics.HookRunErrors.WithLabelValues(labels...).Inc()
 		}
