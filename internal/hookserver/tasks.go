@@ -68,6 +68,9 @@ func combineRuns(head, next queue.Task) (queue.Task, bool) {
 		monitorIDs: append(slices.Clone(hp.monitorIDs), np.monitorIDs...),
 	}
 	head.Payload = merged
+	// The merged run may only fail silently when every part may: otherwise
+	// a dropped failure would lose the events of a non-allowFailure binding.
+	head.AllowFailure = head.AllowFailure && next.AllowFailure
 	if next.Description != head.Description {
 		head.Description = "combined"
 	}

@@ -69,3 +69,24 @@ func TestStartupOrder(t *testing.T) {
 		t.Fatalf("order = %v", names)
 	}
 }
+
+// A combined run is retried (not dropped on failure) as soon as one of its
+// parts does not allow failure.
+func TestCombineRunsAllowFailure(t *testing.T) {
+	h := &hookState{Hook: hook.Hook{Name: "a.sh", Config: hook.Config{Version: hook.ConfigV1}}}
+	b := hook.KubernetesBinding{Name: "cms", Queue: "main"}
+	ev := func(allow bool) queue.Task {
+		return runTask(h, b.Name, allow, b.EventContext(hook.WatchEventAdded, nil))
+	}
+	for _, c := range []struct{ head, next, want bool }{
+		{true, true, true}, {true, false, false}, {false, true, false}, {false, false, false},
+	} {
+		merged, ok := combineRuns(ev(c.head), ev(c.next))
+		if !ok {
+			t.Fatalf("head %v next %v: not combined", c.head, c.next)
+		}
+		if merged.AllowFailure != c.want {
+			t.Errorf("head allowFailure %v + next %v = %v, want %v", c.head, c.next, merged.AllowFailure, c.want)
+		}
+	}
+}
