@@ -1,12 +1,16 @@
 package hookserver
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
@@ -23,7 +27,7 @@ func TestLeaderElection(t *testing.T) {
 		return func(o *Options) {
 			o.Env = append(o.Env, "SERVER_ID="+id)
 			o.LeaderElection = &LeaderElection{Namespace: leaseNS, Name: "hooks", Identity: id,
-				LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond}
+				LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: time.Second}
 		}
 	}
 	runs := func() string {
@@ -52,4 +56,99 @@ func TestLeaderElection(t *testing.T) {
 		_, body := b.get(t, "/debug/queues")
 		return strings.Contains(body, `"role": "leader"`), body
 	})
+}
+
+// The Lease stays with the leader until lead has returned, so a standby
+// cannot start hooks while the old leader still finishes a run; then it is
+// given up at once (no holder, one second).
+func TestLeaseReleasedOnlyAfterLeadReturned(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	ns := testenv.Namespace(t, cfg, "lease-release")
+	le := LeaderElection{Namespace: ns, Name: "hooks", Identity: "replica-a",
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: time.Second}
+	leading := make(chan struct{})
+	stopping := make(chan struct{})
+	finish := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runLeading(ctx, cfg, le, func(string) {}, func(leadCtx context.Context) {
+			close(leading)
+			<-leadCtx.Done()
+			close(stopping)
+			<-finish // a hook run still finishing
+		})
+	}()
+	select {
+	case <-leading:
+	case <-time.After(60 * time.Second):
+		t.Fatal("replica-a did not lead")
+	}
+	cancel()
+	<-stopping
+	cs := clientset(t)
+	lease := func() (string, int32) {
+		l, err := cs.CoordinationV1().Leases(ns).Get(context.Background(), "hooks", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var holder string
+		var secs int32
+		if l.Spec.HolderIdentity != nil {
+			holder = *l.Spec.HolderIdentity
+		}
+		if l.Spec.LeaseDurationSeconds != nil {
+			secs = *l.Spec.LeaseDurationSeconds
+		}
+		return holder, secs
+	}
+	if holder, _ := lease(); holder != "replica-a" {
+		t.Fatalf("lease released while lead is still running: holder %q", holder)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("runLeading returned (%v) before lead did", err)
+	default:
+	}
+	close(finish)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("runLeading: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("runLeading did not return")
+	}
+	if holder, secs := lease(); holder != "" || secs != 1 {
+		t.Fatalf("lease not released: holder %q, duration %ds", holder, secs)
+	}
+}
+
+// lead never starts once the elector returned, and stop waits for a lead
+// that did start.
+func TestLeadGuard(t *testing.T) {
+	var late leadGuard
+	if late.stop() {
+		t.Fatal("stop reports a lead that never started")
+	}
+	late.run(context.Background(), func(context.Context) { t.Error("lead started after the elector returned") })
+
+	var g leadGuard
+	release := make(chan struct{})
+	var finished atomic.Bool
+	running := make(chan struct{})
+	go g.run(context.Background(), func(context.Context) {
+		close(running)
+		<-release
+		finished.Store(true)
+	})
+	<-running
+	go close(release)
+	if !g.stop() {
+		t.Fatal("stop does not report the started lead")
+	}
+	if !finished.Load() {
+		t.Fatal("stop returned before lead did")
+	}
 }
