@@ -104,8 +104,9 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		if o.leaseNamespace == "" {
 			return fmt.Errorf("--leader-elect needs --lease-namespace (or POD_NAMESPACE)")
 		}
-		host, _ := os.Hostname()
-		opts.LeaderElection = &hookserver.LeaderElection{Namespace: o.leaseNamespace, Name: o.leaseName, Identity: envOr("POD_NAME", host)}
+		// A pod name is unique; without one hookserver makes a unique identity
+		// (a bare hostname would let two processes on one host both lead).
+		opts.LeaderElection = &hookserver.LeaderElection{Namespace: o.leaseNamespace, Name: o.leaseName, Identity: os.Getenv("POD_NAME")}
 	}
 	if _, err := os.Stat(o.hooksDir); err != nil {
 		return fmt.Errorf("hooks dir: %w", err)

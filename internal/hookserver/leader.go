@@ -2,6 +2,7 @@ package hookserver
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -21,7 +22,9 @@ type LeaderElection struct {
 	// Namespace and Name of the Lease (Name defaults to "deckhand-hooks").
 	Namespace string
 	Name      string
-	// Identity of this replica (defaults to hostname + a random suffix).
+	// Identity of this replica; it must differ between replicas. Empty means
+	// hostname + process id + a random suffix, unique even for two processes
+	// on one host.
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod default to 15s, 10s, 2s.
 	LeaseDuration time.Duration
@@ -34,8 +37,7 @@ func (le LeaderElection) withDefaults() LeaderElection {
 		le.Name = "deckhand-hooks"
 	}
 	if le.Identity == "" {
-		host, _ := os.Hostname()
-		le.Identity = fmt.Sprintf("%s_%d", host, time.Now().UnixNano())
+		le.Identity = uniqueIdentity()
 	}
 	if le.LeaseDuration == 0 {
 		le.LeaseDuration = 15 * time.Second
@@ -54,6 +56,15 @@ var errLostLease = errors.New("leader election: lease lost, stopped running hook
 
 // releaseTimeout bounds the final update that gives the Lease up.
 const releaseTimeout = 10 * time.Second
+
+// uniqueIdentity returns hostname_pid_random.
+func uniqueIdentity() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "deckhand"
+	}
+	return fmt.Sprintf("%s_%d_%s", host, os.Getpid(), rand.Text()[:10])
+}
 
 // runLeading calls lead with a context that is cancelled when leadership is
 // lost, and returns once lead returned. Only then, with no hook running any

@@ -152,3 +152,16 @@ func TestLeadGuard(t *testing.T) {
 		t.Fatal("stop returned before lead did")
 	}
 }
+
+// Replicas without an explicit identity (two processes on one host) never
+// share one; an explicit identity (a pod name) is kept.
+func TestLeaderIdentityDefaults(t *testing.T) {
+	a, b := LeaderElection{}.withDefaults(), LeaderElection{}.withDefaults()
+	host, _ := os.Hostname()
+	if a.Identity == b.Identity || !strings.HasPrefix(a.Identity, host+"_") {
+		t.Fatalf("default identities %q and %q", a.Identity, b.Identity)
+	}
+	if got := (LeaderElection{Identity: "pod-1"}).withDefaults().Identity; got != "pod-1" {
+		t.Fatalf("explicit identity became %q", got)
+	}
+}
