@@ -48,6 +48,7 @@ type hooksServeOptions struct {
 	kubeconfig     string
 	context        string
 	listenAddress  string
+	debugAddress   string
 	leaderElect    bool
 	leaseNamespace string
 	leaseName      string
@@ -63,7 +64,9 @@ func newHooksServeCommand() *cobra.Command {
 		Short: "Run the hooks of a directory against a cluster, like shell-operator",
 		Long: `Run every hook under --hooks-dir the way shell-operator does: onStartup hooks in
 order, then kubernetes and schedule bindings through named queues. Serves /metrics,
-/metrics/hooks, /healthz, /readyz and /debug/queues, /debug/snapshots/{hook}.
+/metrics/hooks, /healthz and /readyz on --listen-address, and /debug/queues,
+/debug/snapshots/{hook} (full objects, Secrets included) on --debug-address,
+which defaults to loopback only.
 With --leader-elect only the holder of a Lease runs hooks.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
@@ -72,7 +75,8 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 	f.StringVar(&o.hooksDir, "hooks-dir", envOr("SHELL_OPERATOR_HOOKS_DIR", "hooks"), "directory with hooks (env SHELL_OPERATOR_HOOKS_DIR)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
 	f.StringVar(&o.context, "context", "", "kubeconfig context")
-	f.StringVar(&o.listenAddress, "listen-address", hookserver.DefaultListenAddress, "address for /metrics, health and debug endpoints")
+	f.StringVar(&o.listenAddress, "listen-address", hookserver.DefaultListenAddress, "address for /metrics, /healthz and /readyz")
+	f.StringVar(&o.debugAddress, "debug-address", hookserver.DefaultDebugAddress, `address for /debug/queues and /debug/snapshots (unauthenticated: keep it on loopback; "" disables)`)
 	f.BoolVar(&o.leaderElect, "leader-elect", false, "run hooks only while holding a Lease")
 	f.StringVar(&o.leaseNamespace, "lease-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the Lease (env POD_NAMESPACE)")
 	f.StringVar(&o.leaseName, "lease-name", "deckhand-hooks", "name of the Lease")
@@ -94,6 +98,7 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		HooksDir:      o.hooksDir,
 		RestConfig:    cfg,
 		ListenAddress: o.listenAddress,
+		DebugAddress:  o.debugAddress,
 		TempDir:       o.tmpDir,
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		MetricsPrefix: o.metricsPrefix,
@@ -148,7 +153,7 @@ type hooksDebugOptions struct {
 }
 
 func (o *hooksDebugOptions) bind(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.address, "address", "127.0.0.1"+hookserver.DefaultListenAddress, "address of a running `deckhand hooks serve`")
+	cmd.Flags().StringVar(&o.address, "address", hookserver.DefaultDebugAddress, "debug address (--debug-address) of a running `deckhand hooks serve`")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: "+output.Formats)
 }
 

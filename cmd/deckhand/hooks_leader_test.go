@@ -64,12 +64,12 @@ echo run >> "` + dir + `/runs"
 }
 
 // startHooksServe starts `deckhand hooks serve --leader-elect` until the test
-// ends and returns its debug address.
+// ends and returns its debug address (--debug-address).
 func startHooksServe(t *testing.T, bin string, env []string, dir, leaseNS string) string {
 	t.Helper()
 	addr := freeHooksAddr(t)
 	serve := exec.Command(bin, "hooks", "serve", "--hooks-dir", filepath.Join(dir, "hooks"),
-		"--kubeconfig", testenv.ControlPlane(t).KubeconfigPath, "--listen-address", addr, "--tmp-dir", t.TempDir(),
+		"--kubeconfig", testenv.ControlPlane(t).KubeconfigPath, "--listen-address", freeHooksAddr(t), "--debug-address", addr, "--tmp-dir", t.TempDir(),
 		"--leader-elect", "--lease-namespace", leaseNS)
 	serve.Env = env
 	var stderr bytes.Buffer

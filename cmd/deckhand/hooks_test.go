@@ -55,7 +55,7 @@ jq -c . "$BINDING_CONTEXT_PATH" >> "` + dir + `/runs"
 	}
 	addr := freeHooksAddr(t)
 	serve := exec.Command(bin, "hooks", "serve", "--hooks-dir", filepath.Join(dir, "hooks"),
-		"--kubeconfig", cp.KubeconfigPath, "--listen-address", addr, "--tmp-dir", t.TempDir())
+		"--kubeconfig", cp.KubeconfigPath, "--listen-address", freeHooksAddr(t), "--debug-address", addr, "--tmp-dir", t.TempDir())
 	var stderr bytes.Buffer
 	serve.Stderr = &stderr
 	if err := serve.Start(); err != nil {
@@ -105,6 +105,12 @@ jq -c . "$BINDING_CONTEXT_PATH" >> "` + dir + `/runs"
 	b, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(b), `hook "missing.sh" not found`) {
 		t.Fatalf("snapshots of an unknown hook: %v\n%s", err, b)
+	}
+	// Nothing listens there: the error says what to check.
+	cmd = exec.Command(bin, "hooks", "queues", "--address", freeHooksAddr(t))
+	b, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "is `deckhand hooks serve` running? use --address") {
+		t.Fatalf("queues of no server: %v\n%s", err, b)
 	}
 }
 

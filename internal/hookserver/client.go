@@ -11,8 +11,14 @@ import (
 	"time"
 )
 
-// DefaultListenAddress is where `deckhand hooks serve` listens, as shell-operator does.
+// DefaultListenAddress is where `deckhand hooks serve` serves metrics and
+// health, as shell-operator does.
 const DefaultListenAddress = ":9115"
+
+// DefaultDebugAddress is where `deckhand hooks serve` serves /debug: on
+// loopback only, as shell-operator keeps its debug endpoints on a separate
+// socket.
+const DefaultDebugAddress = "127.0.0.1:9652"
 
 // DebugClient reads the debug endpoints of a running server.
 type DebugClient struct {
@@ -57,7 +63,7 @@ func (c *DebugClient) get(ctx context.Context, path string, v any) error {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", c.base+path, err)
+		return fmt.Errorf("reading %s (is `deckhand hooks serve` running? use --address to point at its --debug-address): %w", c.base+path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

@@ -40,7 +40,8 @@ func recordBody(file string) string {
 
 type testServer struct {
 	*Server
-	addr   string
+	addr      string
+	debugAddr string
 	outDir string
 	cancel context.CancelFunc
 	done   chan error
@@ -57,6 +58,7 @@ func startServer(t *testing.T, hooksDir string, opts ...serverOpt) *testServer {
 		HooksDir:      hooksDir,
 		RestConfig:    cp.Config,
 		ListenAddress: "127.0.0.1:0",
+		DebugAddress:  "127.0.0.1:0",
 		TempDir:       t.TempDir(),
 		Logger:        slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Backoff:       func(int) time.Duration { return 300 * time.Millisecond },
@@ -73,8 +75,12 @@ func startServer(t *testing.T, hooksDir string, opts ...serverOpt) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	debugAddr, err := s.ListenDebug()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{Server: s, addr: addr.String(), outDir: outDir, cancel: cancel, done: make(chan error, 1)}
+	ts := &testServer{Server: s, addr: addr.String(), debugAddr: debugAddr.String(), outDir: outDir, cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- s.Run(ctx) }()
 	t.Cleanup(func() { ts.stop(t) })
 	return ts
@@ -181,9 +187,20 @@ func (ts *testServer) waitContexts(t *testing.T, file, what, want string) {
 	})
 }
 
+// get reads path from the debug address for /debug/..., from the main
+// address otherwise.
 func (ts *testServer) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get("http://" + ts.addr + path)
+	addr := ts.addr
+	if strings.HasPrefix(path, "/debug/") {
+		addr = ts.debugAddr
+	}
+	return getURL(t, "http://"+addr+path)
+}
+
+func getURL(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,17 @@
 package hookserver
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -31,8 +37,8 @@ type QueuesReply struct {
 	Queues []queue.Status `json:"queues"`
 }
 
-// Handler returns the HTTP handler with /metrics, /metrics/hooks, /healthz,
-// /readyz, /debug/queues and /debug/snapshots/{hook}.
+// Handler returns the HTTP handler with /metrics, /metrics/hooks, /healthz
+// and /readyz.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	opts := promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}
@@ -42,6 +48,14 @@ func (s *Server) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	return mux
+}
+
+// DebugHandler returns the HTTP handler with /debug/queues and
+// /debug/snapshots/{hook}; it is served on its own (loopback) address
+// because snapshots carry full objects.
+func (s *Server) DebugHandler() http.Handler {
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/queues", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, QueuesReply{Role: s.role(), Queues: s.queueStatus()})
 	})
@@ -55,6 +69,49 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, snaps)
 	})
 	return mux
+}
+
+// lazyListener binds an address once, on first use.
+type lazyListener struct {
+	once sync.Once
+	ln   net.Listener
+	err  error
+}
+
+func (l *lazyListener) listen(address string) (net.Addr, error) {
+	l.once.Do(func() {
+		if address == "" {
+			l.err = errors.New("no listen address")
+			return
+		}
+		l.ln, l.err = net.Listen("tcp", address)
+		if l.err != nil {
+			l.err = fmt.Errorf("listening on %s: %w", address, l.err)
+		}
+	})
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.ln.Addr(), nil
+}
+
+// serveHTTP serves h on ln until ctx is done; wg tracks its goroutines.
+func serveHTTP(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "address", ln.Addr().String(), "error", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		shutdownCtx, c := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer c()
+		_ = srv.Shutdown(shutdownCtx)
+	}()
 }
 
 func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {

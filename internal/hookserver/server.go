@@ -3,13 +3,10 @@ package hookserver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,8 +24,13 @@ type Options struct {
 	HooksDir string
 	// RestConfig reaches the cluster.
 	RestConfig *rest.Config
-	// ListenAddress serves /metrics, /healthz, /readyz and /debug ("" = no HTTP server).
+	// ListenAddress serves /metrics, /metrics/hooks, /healthz and /readyz
+	// ("" = no HTTP server).
 	ListenAddress string
+	// DebugAddress serves /debug/queues and /debug/snapshots/{hook}, which
+	// show full objects (Secrets included) without authentication: keep it
+	// on loopback ("" = no debug server).
+	DebugAddress string
 	// LeaderElection, when set, makes only the Lease holder run hooks.
 	LeaderElection *LeaderElection
 	// TempDir holds the per-run files of hooks ("" = os.TempDir()).
@@ -68,9 +70,8 @@ type Server struct {
 	metrics      *metrics.Runtime
 	store        *metrics.Store
 
-	listenOnce sync.Once
-	listener   net.Listener
-	listenErr  error
+	listener      lazyListener
+	debugListener lazyListener
 
 	mu           sync.Mutex
 	hooks        []*hookState
@@ -131,21 +132,12 @@ func New(opts Options) (*Server, error) {
 
 // Listen binds the HTTP address now (Run does it otherwise) and returns it;
 // useful with ":0".
-func (s *Server) Listen() (net.Addr, error) {
-	s.listenOnce.Do(func() {
-		if s.opts.ListenAddress == "" {
-			s.listenErr = errors.New("no listen address")
-			return
-		}
-		s.listener, s.listenErr = net.Listen("tcp", s.opts.ListenAddress)
-		if s.listenErr != nil {
-			s.listenErr = fmt.Errorf("listening on %s: %w", s.opts.ListenAddress, s.listenErr)
-		}
-	})
-	if s.listenErr != nil {
-		return nil, s.listenErr
-	}
-	return s.listener.Addr(), nil
+func (s *Server) Listen() (net.Addr, error) { return s.listener.listen(s.opts.ListenAddress) }
+
+// ListenDebug binds the debug address now (Run does it otherwise) and
+// returns it; useful with "127.0.0.1:0".
+func (s *Server) ListenDebug() (net.Addr, error) {
+	return s.debugListener.listen(s.opts.DebugAddress)
 }
 
 // Run loads the hooks, serves HTTP and runs the hooks (when leading) until
@@ -162,21 +154,13 @@ func (s *Server) Run(ctx context.Context) error {
 		if _, err := s.Listen(); err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error("http server stopped", "error", err)
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			<-ctx.Done()
-			shutdownCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
-			defer c()
-			_ = srv.Shutdown(shutdownCtx)
-		}()
+		serveHTTP(ctx, &wg, s.log, s.listener.ln, s.Handler())
+	}
+	if s.opts.DebugAddress != "" {
+		if _, err := s.ListenDebug(); err != nil {
+			return err
+		}
+		serveHTTP(ctx, &wg, s.log, s.debugListener.ln, s.DebugHandler())
 	}
 	s.load(ctx)
 	if s.opts.LeaderElection == nil {
