@@ -193,7 +193,11 @@ wait
 		done <- err
 	}()
 	var childPID string
-	for childPID == "" {
+	for deadline := time.Now().Add(30 * time.Second); childPID == ""; {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("hook did not write %s within 30s (run: %v)", pidFile, <-done)
+		}
 		b, _ := os.ReadFile(pidFile)
 		childPID = strings.TrimSpace(string(b))
 		time.Sleep(20 * time.Millisecond)
