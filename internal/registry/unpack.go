@@ -10,8 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // UnpackLimits cap what an archive may write; zero fields take the defaults.
@@ -271,8 +269,9 @@ func UnpackTars(dest string, limits UnpackLimits, layers func(yield func(io.Read
 	return swapDir(tmp, dest)
 }
 
-// swapDir moves the finished tmp to dest atomically (RENAME_EXCHANGE when
-// dest exists) and removes the old tree.
+// swapDir moves the finished tmp to dest atomically (an exchange on Linux,
+// two renames elsewhere or where the filesystem cannot exchange) and removes
+// the old tree.
 func swapDir(tmp, dest string) error {
 	fi, err := os.Lstat(dest)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -287,7 +286,7 @@ func swapDir(tmp, dest string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%s exists and is not a directory", dest)
 	}
-	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dest, unix.RENAME_EXCHANGE); err != nil {
+	if err := exchangeDirs(tmp, dest); err != nil {
 		// Filesystems without RENAME_EXCHANGE: two renames, old tree kept aside.
 		old := tmp + ".old"
 		if err := os.Rename(dest, old); err != nil {
