@@ -148,7 +148,9 @@ func (e *engine) enableSchedules(h *hookState) error {
 	return nil
 }
 
-// onTick queues one run per due schedule binding.
+// onTick queues one run per due schedule binding. The scheduler may call it
+// concurrently: it only reads byName and the hook configs (fixed once the
+// engine exists) and adds to the queue set and metrics, which lock.
 func (e *engine) onTick(t schedule.Tick) {
 	h, ok := e.byName[t.Hook]
 	if !ok {

@@ -1,11 +1,16 @@
 package hookserver
 
 import (
+	"context"
 	"slices"
+	"sync"
 	"testing"
+
+	"k8s.io/client-go/rest"
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/queue"
+	"github.com/deckhand-dev/deckhand/internal/schedule"
 )
 
 func TestCombineRuns(t *testing.T) {
@@ -88,5 +93,33 @@ func TestCombineRunsAllowFailure(t *testing.T) {
 		if merged.AllowFailure != c.want {
 			t.Errorf("head allowFailure %v + next %v = %v, want %v", c.head, c.next, merged.AllowFailure, c.want)
 		}
+	}
+}
+
+// The scheduler calls onTick from one goroutine per firing: concurrent
+// ticks each queue their run (run with -race to check the locking).
+func TestConcurrentTicks(t *testing.T) {
+	s, err := New(Options{HooksDir: t.TempDir(), RestConfig: &rest.Config{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hookState{Hook: hook.Hook{Name: "tick.sh", Config: hook.Config{Version: hook.ConfigV1, Schedules: []hook.ScheduleBinding{
+		{Name: "fast", Crontab: "* * * * * *", Queue: "main"},
+		{Name: "other", Crontab: "*/2 * * * * *", Queue: "lane"},
+	}}}}
+	e := &engine{s: s, byName: map[string]*hookState{h.Name: h}, queues: queue.NewSet(func(context.Context, string, queue.Task) error { return nil })}
+	const n = 50
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { e.onTick(schedule.Tick{Hook: h.Name, Bindings: []string{"fast"}, Crontab: "* * * * * *"}) })
+		wg.Go(func() { e.onTick(schedule.Tick{Hook: h.Name, Bindings: []string{"other"}, Crontab: "*/2 * * * * *"}) })
+	}
+	wg.Wait()
+	lengths := map[string]int{}
+	for _, st := range e.queues.Status() {
+		lengths[st.Name] = st.Length
+	}
+	if lengths["main"] != n || lengths["lane"] != n {
+		t.Fatalf("queued runs = %v, want %d in main and in lane", lengths, n)
 	}
 }

@@ -52,9 +52,11 @@ func WithLocation(loc *time.Location) Option { return func(o *schedulerOptions) 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(o *schedulerOptions) { o.log = l } }
 
-// New returns a stopped Scheduler that calls onTick, from the engine's
-// goroutine, once per hook whenever a crontab fires. onTick should only
-// enqueue work.
+// New returns a stopped Scheduler that calls onTick once per hook whenever
+// a crontab fires. robfig/cron runs every firing in its own goroutine, so
+// onTick may run concurrently with itself (different crontabs, or a late
+// firing overlapping the next): it must be safe for that and should only
+// enqueue work. Within one firing the ticks come in hook name order.
 func New(onTick func(Tick), opts ...Option) *Scheduler {
 	o := schedulerOptions{loc: time.Local, log: slog.Default()}
 	for _, f := range opts {
