@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -273,6 +274,14 @@ func UnpackTars(dest string, limits UnpackLimits, layers func(yield func(io.Read
 // two renames elsewhere or where the filesystem cannot exchange) and removes
 // the old tree.
 func swapDir(tmp, dest string) error {
+	return swapDirWith(tmp, dest, exchangeDirs, os.RemoveAll)
+}
+
+// swapDirWith is swapDir with the exchange and the removal of the old tree
+// given. Once the new tree is in place the swap has succeeded: failing to
+// remove the old tree is logged, not returned, so callers never report a
+// failure for a target that was in fact replaced.
+func swapDirWith(tmp, dest string, exchange func(a, b string) error, removeAll func(string) error) error {
 	fi, err := os.Lstat(dest)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.Rename(tmp, dest); err != nil {
@@ -286,18 +295,22 @@ func swapDir(tmp, dest string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%s exists and is not a directory", dest)
 	}
-	if err := exchangeDirs(tmp, dest); err != nil {
-		// Filesystems without RENAME_EXCHANGE: two renames, old tree kept aside.
-		old := tmp + ".old"
+	old := tmp // after an exchange tmp holds the previous tree
+	if err := exchange(tmp, dest); err != nil {
+		// No exchange: two renames, old tree kept aside until the new one is in.
+		old = tmp + ".old"
 		if err := os.Rename(dest, old); err != nil {
 			return fmt.Errorf("moving old %s aside: %w", dest, err)
 		}
 		if err := os.Rename(tmp, dest); err != nil {
-			_ = os.Rename(old, dest)
+			if rerr := os.Rename(old, dest); rerr != nil {
+				return fmt.Errorf("moving %s to %s: %w (the previous tree is left at %s: %v)", tmp, dest, err, old, rerr)
+			}
 			return fmt.Errorf("moving %s to %s: %w", tmp, dest, err)
 		}
-		return os.RemoveAll(old)
 	}
-	// tmp now holds the previous tree.
-	return os.RemoveAll(tmp)
+	if err := removeAll(old); err != nil {
+		slog.Warn("the new tree is in place but the previous one could not be removed", "dir", dest, "leftover", old, "err", err)
+	}
+	return nil
 }

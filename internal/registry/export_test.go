@@ -1,0 +1,4 @@
+package registry
+
+// SwapDirWith exposes swapDirWith to the external tests.
+var SwapDirWith = swapDirWith
