@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -67,7 +66,6 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "stable") || !strings.Contains(string(out), "v0.1.0") {
 		t.Fatalf("deckhand registry tags %s hello-world: %v\n%s", source, err, out)
 	}
-	apiAddr := serverAddr(t, kubeconfig)
 	if children := markedPIDs(marker); len(children) < 3 {
 		t.Fatalf("expected etcd, kube-apiserver and docker-registry as children, found pids %v", children)
 	}
@@ -76,7 +74,7 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitExit(t, cmd, &stderr)
-	assertGone(t, marker, apiAddr, regAddr)
+	assertGone(t, marker)
 }
 
 // TestDevExitWhenReady checks the scripted mode: it comes up, prints the
@@ -116,7 +114,7 @@ func TestDevExitWhenReady(t *testing.T) {
 	if regAddr == "" {
 		t.Fatalf("no registry line in output:\n%s", stdout.String())
 	}
-	assertGone(t, marker, serverAddr(t, kubeconfig), regAddr)
+	assertGone(t, marker)
 }
 
 func readLines(r interface{ Read([]byte) (int, error) }) <-chan string {
@@ -163,23 +161,6 @@ func waitExit(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
 	}
 }
 
-// serverAddr reads the API server's host:port from a kubeconfig.
-func serverAddr(t *testing.T, kubeconfig string) string {
-	t.Helper()
-	data, err := os.ReadFile(kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		l = strings.TrimSpace(l)
-		if strings.HasPrefix(l, "server: ") {
-			return strings.TrimPrefix(strings.TrimPrefix(l, "server: "), "https://")
-		}
-	}
-	t.Fatalf("no server in kubeconfig:\n%s", data)
-	return ""
-}
-
 // markEnv gives the command (and so every process it starts) a unique
 // environment variable, so the test can find its processes in /proc.
 func markEnv(t *testing.T, cmd *exec.Cmd) string {
@@ -209,16 +190,12 @@ func markedPIDs(marker string) []int {
 	return out
 }
 
-func assertGone(t *testing.T, marker string, addrs ...string) {
+// assertGone fails when a process started by the deckhand dev under test is
+// still alive. Ports are not dialed: once the processes are gone nothing of
+// ours can hold them, and another test binary may legitimately reuse them.
+func assertGone(t *testing.T, marker string) {
 	t.Helper()
 	if left := markedPIDs(marker); len(left) > 0 {
 		t.Errorf("processes still running after deckhand dev exited: %v", left)
-	}
-	for _, a := range addrs {
-		c, err := net.DialTimeout("tcp", a, time.Second)
-		if err == nil {
-			_ = c.Close()
-			t.Errorf("%s still accepts connections after deckhand dev exited", a)
-		}
 	}
 }

@@ -69,15 +69,38 @@ type DockerRegistryOptions struct {
 
 // StartDockerRegistry starts Docker Registry v2 on 127.0.0.1 and waits until
 // it answers /v2/. Stop terminates its whole process group.
+//
+// A free port can be taken by another process between choosing it and the
+// registry binding it, so each attempt sets a unique response header and
+// readiness only counts answers carrying it; a lost port is retried on a new one.
 func StartDockerRegistry(ctx context.Context, opts DockerRegistryOptions) (*Registry, error) {
 	bin, err := DockerRegistryBinary()
 	if err != nil {
 		return nil, err
 	}
+	attempts := 5
+	if opts.Port != 0 {
+		attempts = 1 // the caller asked for this port; do not move it
+	}
+	for i := 1; ; i++ {
+		reg, err := startDockerRegistryOnce(ctx, bin, opts)
+		if err == nil || i == attempts || ctx.Err() != nil {
+			return reg, err
+		}
+	}
+}
+
+func startDockerRegistryOnce(ctx context.Context, bin string, opts DockerRegistryOptions) (_ *Registry, err error) {
 	work, err := os.MkdirTemp("", "deckhand-registry-")
 	if err != nil {
 		return nil, fmt.Errorf("creating registry directory: %w", err)
 	}
+	started := false
+	defer func() {
+		if err != nil && !started {
+			_ = os.RemoveAll(work)
+		}
+	}()
 	data := opts.DataDir
 	if data == "" {
 		data = filepath.Join(work, "data")
@@ -92,6 +115,7 @@ func StartDockerRegistry(ctx context.Context, opts DockerRegistryOptions) (*Regi
 		}
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	nonce := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(os.Getpid())
 	config := fmt.Sprintf(`version: 0.1
 log:
   level: warn
@@ -104,7 +128,9 @@ storage:
     enabled: true
 http:
   addr: %s
-`, data, addr)
+  headers:
+    %s: [%q]
+`, data, addr, instanceHeader, nonce)
 	confPath := filepath.Join(work, "config.yml")
 	if err := os.WriteFile(confPath, []byte(config), 0o644); err != nil {
 		return nil, fmt.Errorf("writing registry config: %w", err)
@@ -120,6 +146,7 @@ http:
 		_ = logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
+	started = true
 	// exited is closed when the process is gone; waitErr is set before that.
 	exited := make(chan struct{})
 	var waitErr error
@@ -135,13 +162,18 @@ http:
 		}
 		return nil
 	}
-	if err := waitHTTP(ctx, "http://"+addr+"/v2/", exited, func() error { return waitErr }, 20*time.Second); err != nil {
+	ready := readiness{url: "http://" + addr + "/v2/", nonce: nonce, exited: exited, waitErr: func() error { return waitErr }}
+	if err := ready.wait(ctx, 20*time.Second); err != nil {
 		logText, _ := os.ReadFile(filepath.Join(work, "registry.log"))
 		_ = stop()
 		return nil, fmt.Errorf("docker-registry on %s did not become ready: %w\n%s", addr, err, tail(string(logText), 20))
 	}
 	return &Registry{Addr: addr, Kind: "docker-registry", DataDir: data, stop: stop}, nil
 }
+
+// instanceHeader carries a per-start nonce so readiness checks know they
+// reached the registry they started.
+const instanceHeader = "X-Deckhand-Instance"
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -152,25 +184,37 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func waitHTTP(ctx context.Context, url string, exited <-chan struct{}, waitErr func() error, timeout time.Duration) error {
+// readiness polls a registry until it answers /v2/ with its own nonce.
+type readiness struct {
+	url     string
+	nonce   string
+	exited  <-chan struct{}
+	waitErr func() error
+}
+
+func (r readiness) wait(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
 	var last error
 	for time.Now().Before(deadline) {
 		select {
-		case <-exited:
-			return fmt.Errorf("process exited: %w", waitErr())
+		case <-r.exited:
+			return fmt.Errorf("process exited: %w", r.waitErr())
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
 		}
-		resp, err := client.Get(url)
+		resp, err := client.Get(r.url)
 		if err == nil {
 			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			switch {
+			case resp.Header.Get(instanceHeader) != r.nonce:
+				err = fmt.Errorf("GET %s: answered by another server (port taken)", r.url)
+			case resp.StatusCode == http.StatusOK:
 				return nil
+			default:
+				err = fmt.Errorf("GET %s: %s", r.url, resp.Status)
 			}
-			err = fmt.Errorf("GET %s: %s", url, resp.Status)
 		}
 		last = err
 		time.Sleep(100 * time.Millisecond)
