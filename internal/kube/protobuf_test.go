@@ -11,6 +11,7 @@ import (
 	"golang.org/x/mod/modfile"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
@@ -21,7 +22,8 @@ import (
 // checks that a jqFilter sees the same input: the same `.` filter result
 // and the same normalized map. The objects include the cases protobuf could
 // lose: empty and nil slices/maps, binaryData, int32 and int64 fields,
-// resource quantities, int-or-string ports, managedFields, timestamps.
+// booleans, resource quantities, int-or-string ports, pointers, defaulted
+// pod fields, managedFields, timestamps; cluster-scoped kinds too.
 func TestProtobufWireMatchesJSON(t *testing.T) {
 	cfg := testenv.ControlPlane(t).Config
 	c, err := NewClient(cfg)
@@ -74,9 +76,33 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: r, namespace: %[1]s}
 rules: []
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: %[1]s}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, "echo <hi> & sleep 1"]
+    env: [{name: A, value: "1"}, {name: B, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+    resources: {requests: {cpu: "0.25", memory: 64Mi}}
+    securityContext: {runAsUser: 1000, allowPrivilegeEscalation: false}
+  tolerations: [{key: k, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: %[1]s-pc}
+value: 1000
+globalDefault: false
 `, ns))
+	t.Cleanup(func() {
+		_ = c.Dynamic().Resource(schema.GroupVersionResource{Group: "scheduling.k8s.io", Version: "v1", Resource: "priorityclasses"}).Delete(context.Background(), ns+"-pc", metav1.DeleteOptions{})
+	})
 
-	for _, kind := range []string{"ConfigMap", "Secret", "Service", "Deployment", "Role"} {
+	// Cluster-scoped kinds are listed whole: the bootstrap ClusterRoles,
+	// system PriorityClasses and namespaces add objects not written here.
+	for _, kind := range []string{"ConfigMap", "Secret", "Service", "Deployment", "Role", "Pod", "PriorityClass", "ClusterRole", "Namespace"} {
 		t.Run(kind, func(t *testing.T) {
 			res, err := c.Resolve("", kind)
 			if err != nil {
@@ -87,12 +113,16 @@ rules: []
 				t.Fatalf("%s: the protobuf path is not used against a server of the compiled-in version", kind)
 			}
 			ctx := context.Background()
-			jsonList, err := c.resourceClient(res, ns).List(ctx, metav1.ListOptions{})
+			opts := metav1.ListOptions{}
+			if kind == "Namespace" { // others' namespaces may be terminating
+				opts.FieldSelector = "metadata.name=" + ns
+			}
+			jsonList, err := c.resourceClient(res, ns).List(ctx, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			lw := protobufListWatch(rc, res, ns, func(*metav1.ListOptions) {}, func(error) {})
-			pbList, err := lw.ListWithContext(ctx, metav1.ListOptions{})
+			pbList, err := lw.ListWithContext(ctx, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
