@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -55,6 +56,7 @@ type hooksServeOptions struct {
 	tmpDir         string
 	metricsPrefix  string
 	accumulate     bool
+	jqLibraryPath  string
 }
 
 func newHooksServeCommand() *cobra.Command {
@@ -82,6 +84,7 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 	f.StringVar(&o.leaseName, "lease-name", "deckhand-hooks", "name of the Lease")
 	f.StringVar(&o.tmpDir, "tmp-dir", envOr("SHELL_OPERATOR_TMP_DIR", ""), "directory for hook run files (env SHELL_OPERATOR_TMP_DIR)")
 	f.BoolVar(&o.accumulate, "hook-metrics-accumulate", false, "keep ungrouped hook metrics across runs (counters accumulate) instead of replacing them each run")
+	f.StringVar(&o.jqLibraryPath, "jq-library-path", os.Getenv("JQ_LIBRARY_PATH"), "directories (list separated by "+string(filepath.ListSeparator)+") with jq modules that jqFilters import (env JQ_LIBRARY_PATH)")
 	f.StringVar(&o.metricsPrefix, "metrics-prefix", "deckhand_", `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
 	return cmd
 }
@@ -102,6 +105,7 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		TempDir:       o.tmpDir,
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		MetricsPrefix: o.metricsPrefix,
+		JqLibraryPath: filepath.SplitList(o.jqLibraryPath),
 
 		AccumulateUngroupedMetrics: o.accumulate,
 	}

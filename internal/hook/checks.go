@@ -1,36 +1,39 @@
 package hook
 
 import (
-	"fmt"
-
 	"github.com/itchyny/gojq"
-	"github.com/robfig/cron/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/deckhand-dev/deckhand/internal/schedule"
 )
 
-// crontabParser accepts what shell-operator's cron accepts: 5 fields (minute
-// precision, seconds fixed to 0), 6 fields with seconds first, @every and
-// @hourly-style descriptors, and a TZ=/CRON_TZ= prefix.
-var crontabParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour |
-	cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseCrontab parses a schedule binding's crontab.
-func ParseCrontab(crontab string) (cron.Schedule, error) {
-	s, err := crontabParser.Parse(crontab)
-	if err != nil {
-		return nil, fmt.Errorf("crontab %q: %w", crontab, err)
-	}
-	return s, nil
-}
-
-// CompileJqFilter compiles a jqFilter the way bindings use it.
+// CompileJqFilter compiles a jq expression without a module loader, for
+// callers that evaluate it themselves without a jq library path. Binding
+// jqFilters are only checked here (see checkJqFilter); internal/kube
+// compiles them, with the library path.
 func CompileJqFilter(filter string) (*gojq.Code, error) {
 	q, err := gojq.Parse(filter)
 	if err != nil {
 		return nil, err
 	}
 	return gojq.Compile(q)
+}
+
+// checkJqFilter checks a binding's jqFilter at load time: the syntax always;
+// unknown functions too, unless the filter imports or includes jq modules,
+// which only internal/kube can resolve (its monitor gets the jq library
+// path).
+func checkJqFilter(filter string) error {
+	q, err := gojq.Parse(filter)
+	if err != nil {
+		return err
+	}
+	if len(q.Imports) > 0 {
+		return nil
+	}
+	_, err = gojq.Compile(q)
+	return err
 }
 
 var labelOperators = []string{"In", "NotIn", "Exists", "DoesNotExist"}
@@ -139,7 +142,7 @@ func (w *walker) jqFilter(path string, v any) string {
 	if !ok {
 		return ""
 	}
-	if _, err := CompileJqFilter(s); err != nil {
+	if err := checkJqFilter(s); err != nil {
 		w.fail(path, "jq: %v", err)
 	}
 	return s
@@ -150,8 +153,8 @@ func (w *walker) crontab(path string, v any) string {
 	if !ok {
 		return ""
 	}
-	if _, err := crontabParser.Parse(s); err != nil {
-		w.fail(path, "invalid crontab %q: %v", s, err)
+	if _, err := schedule.Parse(s); err != nil {
+		w.fail(path, "invalid %v", err)
 	}
 	return s
 }

@@ -49,7 +49,7 @@ type ScheduleBinding struct {
 	Name string
 	// Crontab is the cron expression as written: 5 fields (minutes), 6 fields
 	// (seconds first), @every <duration>, @hourly-style descriptors, optional
-	// TZ= or CRON_TZ= prefix. It was checked with ParseCrontab at load time.
+	// TZ= or CRON_TZ= prefix. It was checked with schedule.Parse at load time.
 	Crontab      string
 	AllowFailure bool
 	// Queue is the queue name ("main" by default).

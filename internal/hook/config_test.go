@@ -7,6 +7,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/deckhand-dev/deckhand/internal/schedule"
 )
 
 func TestParseConfigV1YAML(t *testing.T) {
@@ -272,20 +274,23 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
-func TestParseCrontab(t *testing.T) {
+// Crontabs are checked by internal/schedule's parser (the one that runs
+// them), so hook and scheduler accept exactly the same forms; a jqFilter
+// importing jq modules is left to internal/kube, which has the library path.
+func TestScheduleAndJqChecks(t *testing.T) {
 	for _, c := range []string{"* * * * *", "*/15 * * * * *", "@every 90s", "@hourly", "@daily", "TZ=Asia/Tokyo 0 9 * * 1-5", "CRON_TZ=UTC 0 0 9 * * *"} {
-		if _, err := ParseCrontab(c); err != nil {
+		cfg, err := ParseConfig("hooks/x.sh", []byte("configVersion: v1\nschedule: [{crontab: '"+c+"'}]"), KindShell)
+		if err != nil {
 			t.Errorf("%q: %v", c, err)
+			continue
+		}
+		if _, err := schedule.Parse(cfg.Schedules[0].Crontab); err != nil {
+			t.Errorf("%q accepted by hook, rejected by schedule: %v", c, err)
 		}
 	}
-	// 5 fields fire at second 0 of the minute; 6 fields take seconds first.
-	base := time.Date(2026, 1, 1, 10, 0, 30, 0, time.UTC)
-	s5, _ := ParseCrontab("* * * * *")
-	if next := s5.Next(base); !next.Equal(time.Date(2026, 1, 1, 10, 1, 0, 0, time.UTC)) {
-		t.Errorf("5 fields next = %v", next)
-	}
-	s6, _ := ParseCrontab("*/10 * * * * *")
-	if next := s6.Next(base); !next.Equal(time.Date(2026, 1, 1, 10, 0, 40, 0, time.UTC)) {
-		t.Errorf("6 fields next = %v", next)
+	for _, f := range []string{`import "lib" as lib; lib::name`, `include "lib"; name`} {
+		if _, err := ParseConfig("hooks/x.sh", []byte("configVersion: v1\nkubernetes: [{kind: Pod, jqFilter: '"+f+"'}]"), KindShell); err != nil {
+			t.Errorf("jqFilter %q rejected: %v", f, err)
+		}
 	}
 }

@@ -5,7 +5,8 @@
 //
 // It does not watch Kubernetes, keep snapshots, parse patch or metric files, or
 // schedule anything: internal/kube, internal/metrics, internal/schedule and
-// internal/queue do, consuming the plain types defined here.
+// internal/queue do, consuming the plain types defined here. It checks
+// crontabs with internal/schedule's parser, so both accept the same forms.
 // This package must not import internal/kube, internal/runtime, internal/module
 // or anything above them.
 package hook

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +260,35 @@ metadata: {name: later, namespace: `+ns+`}
 	ts.waitContexts(t, "legacy", "v0 add event", `[
 		{"binding":"onStartup"},
 		{"binding":"onKubernetesEvent","resourceEvent":"add","resourceNamespace":"`+ns+`","resourceKind":"ConfigMap","resourceName":"later"}]`)
+}
+
+// A jqFilter importing a jq module finds it in Options.JqLibraryPath
+// (hooks serve --jq-library-path / JQ_LIBRARY_PATH).
+func TestJqFilterImportsFromLibraryPath(t *testing.T) {
+	cfg := testenv.ControlPlane(t).Config
+	ns := testenv.Namespace(t, cfg, "jq-lib")
+	testenv.Apply(t, cfg, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: one, namespace: `+ns+`}
+data: {mode: fast, other: x}
+`)
+	lib := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lib, "pick.jq"), []byte("def mode: {mode: .data.mode};\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeHook(t, dir, "lib.sh", `
+configVersion: v1
+kubernetes:
+- name: cms
+  apiVersion: v1
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: [`+ns+`]}}
+  jqFilter: 'import "pick" as p; p::mode'
+`, recordBody("cms"))
+	ts := startServer(t, dir, func(o *Options) { o.JqLibraryPath = []string{lib} })
+	ts.waitReady(t)
+	ts.waitContexts(t, "cms", "Synchronization with the module's filter result",
+		`[{"binding":"cms","type":"Synchronization","objects":[{"object":"`+ns+`/one","filterResult":{"mode":"fast"}}]}]`)
 }

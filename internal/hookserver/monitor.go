@@ -82,7 +82,7 @@ func (e *engine) startMonitor(ctx context.Context, h *hookState, b hook.Kubernet
 		return m, nil
 	}
 	m = &monitorState{id: id, hook: h, binding: b, synced: make(chan struct{})}
-	mon, err := kube.NewMonitor(e.client, kubeSpec(b), func(ev kube.Event) { e.onEvent(m, ev) }, kube.WithLogger(e.s.log.With("hook", h.Name)))
+	mon, err := kube.NewMonitor(e.client, kubeSpec(b), func(ev kube.Event) { e.onEvent(m, ev) }, kube.WithLogger(e.s.log.With("hook", h.Name)), kube.WithJQLibraryPath(e.s.opts.JqLibraryPath...))
 	if err != nil {
 		return nil, fmt.Errorf("hook %s: %w", h.Name, err)
 	}

@@ -43,6 +43,9 @@ type Options struct {
 	Backoff queue.BackoffFunc
 	// Executor runs hook processes (default hook.ShellExecutor).
 	Executor hook.Executor
+	// JqLibraryPath lists directories searched for jq modules that binding
+	// jqFilters import or include.
+	JqLibraryPath []string
 	// Env is added to the environment of every hook run.
 	Env []string
 	// AccumulateUngroupedMetrics keeps hook metrics without a "group" across
