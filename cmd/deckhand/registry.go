@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -196,12 +197,17 @@ func newRegistryInspectCommand(f *registryFlags) *cobra.Command {
 func newRegistryPullCommand(f *registryFlags) *cobra.Command {
 	var (
 		dir    string
+		force  bool
 		limits registry.UnpackLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "pull SOURCE MODULE VERSION|CHANNEL",
 		Short: "Download a module version and unpack it into a directory (replaced as a whole)",
-		Args:  cobra.ExactArgs(3),
+		Long: `Unpacks the module image into DIR (default ./MODULE), replacing DIR as a whole and atomically.
+The pulled tree carries ` + registry.PullMarkerFile + ` (source, module, version, digest). An existing
+DIR is replaced only if it is empty or was pulled by deckhand (has that file); anything else, such
+as a checkout of the module, is refused unless --force.`,
+		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -211,8 +217,11 @@ func newRegistryPullCommand(f *registryFlags) *cobra.Command {
 				dir = args[1]
 			}
 			progress, finish := f.progressFunc(cmd.ErrOrStderr(), "pulling "+args[1]+" "+args[2])
-			res, err := c.Pull(cmd.Context(), args[0], args[1], args[2], filepath.Clean(dir), registry.PullOptions{Progress: progress, Limits: limits})
+			res, err := c.Pull(cmd.Context(), args[0], args[1], args[2], filepath.Clean(dir), registry.PullOptions{Progress: progress, Limits: limits, Force: force})
 			finish()
+			if np := (*registry.NotPulledError)(nil); errors.As(err, &np) {
+				return fmt.Errorf("%w; pass --force to replace it", err)
+			}
 			if err != nil {
 				return err
 			}
@@ -223,6 +232,7 @@ func newRegistryPullCommand(f *registryFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&dir, "dir", "d", "", "directory to unpack into (default ./MODULE)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace DIR even if it is not a directory deckhand pulled (its content is deleted)")
 	cmd.Flags().Int64Var(&limits.MaxFileSize, "max-file-size", 256<<20, "refuse an archive with a file larger than this many bytes")
 	cmd.Flags().Int64Var(&limits.MaxTotalSize, "max-total-size", 1<<30, "refuse an archive larger than this many bytes unpacked")
 	return cmd

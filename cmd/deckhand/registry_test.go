@@ -278,3 +278,33 @@ func TestModulePushLayoutCLI(t *testing.T) {
 		}
 	})
 }
+
+// TestRegistryPullKeepsCheckoutCLI: `registry pull` with the default --dir
+// (./MODULE) run next to a checkout of the module refuses to replace it.
+func TestRegistryPullKeepsCheckoutCLI(t *testing.T) {
+	source := testenv.DockerRegistry(t).Addr + "/pullguard/modules"
+	dir := writeCLIModule(t)
+	mustRun(t, "module", "push", dir, "--repo", source, "--version", "v1.0.0")
+	t.Chdir(filepath.Dir(dir))
+
+	_, _, err := runDeckhand(t, "registry", "pull", source, "greeter", "v1.0.0")
+	if err == nil || !strings.Contains(err.Error(), dir+" is not a directory deckhand pulled") || !strings.HasSuffix(err.Error(), "; pass --force to replace it") {
+		t.Fatalf("pull over the checkout: %v", err)
+	}
+	for _, rel := range []string{"images/greeter/Dockerfile", "changelog.yaml", "module.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
+			t.Fatalf("checkout lost %s: %v", rel, err)
+		}
+	}
+
+	mustRun(t, "registry", "pull", source, "greeter", "v1.0.0", "--force")
+	if _, err := os.Stat(filepath.Join(dir, "images")); !os.IsNotExist(err) {
+		t.Fatalf("--force did not replace the directory: %v", err)
+	}
+	marker, err := os.ReadFile(filepath.Join(dir, ".deckhand-pull.json"))
+	if err != nil || !strings.Contains(string(marker), `"version": "v1.0.0"`) {
+		t.Fatalf("marker after pull: %s, %v", marker, err)
+	}
+	// A pulled tree is replaced without --force.
+	mustRun(t, "registry", "pull", source, "greeter", "v1.0.0")
+}

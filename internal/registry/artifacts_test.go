@@ -176,7 +176,7 @@ func TestWriteLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	pulled := filepath.Join(t.TempDir(), "tree")
-	if err := registry.UnpackImage(img, pulled, registry.UnpackLimits{}, nil); err != nil {
+	if err := registry.UnpackImage(img, pulled, registry.UnpackOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	assertTree(t, readTree(t, pulled), expectedBundle("v1.2.3", "{}\n"))

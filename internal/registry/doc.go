@@ -17,7 +17,8 @@
 // ReadLayout move them through an OCI image layout; a Client pushes them,
 // lists, inspects and pulls a source, moves channels, and implements Source
 // for the release controller. UnpackTars/UnpackImage never write outside
-// their target and swap a finished tree in atomically.
+// their target, swap a finished tree in atomically, and replace an existing
+// non-empty directory only if it carries PullMarkerFile (or when forced).
 //
 // It talks to registries only through go-containerregistry and must not
 // import internal/release, internal/runtime or anything under cmd/.

@@ -16,6 +16,9 @@ import (
 type PullOptions struct {
 	Limits   UnpackLimits
 	Progress ProgressFunc
+	// Force replaces a non-empty dir that deckhand did not pull (see
+	// PullMarkerFile).
+	Force bool
 }
 
 // PullResult says what Pull unpacked.
@@ -28,7 +31,9 @@ type PullResult struct {
 }
 
 // Pull downloads the module image of a version (or of the version a channel
-// points at) and unpacks it safely into dir, replacing dir as a whole.
+// points at) and unpacks it safely into dir, replacing dir as a whole. A
+// non-empty dir that deckhand did not pull is refused with a *NotPulledError
+// unless opts.Force.
 func (c *Client) Pull(ctx context.Context, source, module, versionOrChannel, dir string, opts PullOptions) (*PullResult, error) {
 	src, err := c.parseRepo(source)
 	if err != nil {
@@ -50,15 +55,24 @@ func (c *Client) Pull(ctx context.Context, source, module, versionOrChannel, dir
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
-	if err := UnpackImage(img, dir, opts.Limits, opts.Progress); err != nil {
+	uo := UnpackOptions{Limits: opts.Limits, Force: opts.Force,
+		Marker: PullMarker{Source: src.Name(), Module: module, Version: version, Digest: d.String()}}
+	if err := UnpackImage(img, dir, uo, opts.Progress); err != nil {
 		return nil, fmt.Errorf("module %s %s (%s): %w", module, version, ref, err)
 	}
 	return &PullResult{Source: src.Name(), Module: module, Version: version, Digest: d.String(), Dir: dir}, nil
 }
 
 // UnpackImage extracts all layers of img into dir (see UnpackTars), reporting
-// compressed bytes read to progress.
-func UnpackImage(img v1.Image, dir string, limits UnpackLimits, progress ProgressFunc) error {
+// compressed bytes read to progress. The marker's digest defaults to img's.
+func UnpackImage(img v1.Image, dir string, opts UnpackOptions, progress ProgressFunc) error {
+	if opts.Marker.Digest == "" {
+		d, err := img.Digest()
+		if err != nil {
+			return fmt.Errorf("reading image digest: %w", err)
+		}
+		opts.Marker.Digest = d.String()
+	}
 	layers, err := img.Layers()
 	if err != nil {
 		return fmt.Errorf("reading layers: %w", err)
@@ -71,7 +85,7 @@ func UnpackImage(img v1.Image, dir string, limits UnpackLimits, progress Progres
 		}
 		total += s
 	}
-	return UnpackTars(dir, limits, func(yield func(io.Reader) error) error {
+	return UnpackTars(dir, opts, func(yield func(io.Reader) error) error {
 		for i, l := range layers {
 			rc, err := l.Compressed()
 			if err != nil {

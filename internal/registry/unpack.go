@@ -233,12 +233,29 @@ func (u *unpacker) replace(name string) error {
 	return u.root.Remove(name)
 }
 
+// UnpackOptions tune UnpackTars.
+type UnpackOptions struct {
+	Limits UnpackLimits
+	// Marker is written to PullMarkerFile at the root of the tree.
+	Marker PullMarker
+	// Force replaces a non-empty directory that has no PullMarkerFile.
+	Force bool
+}
+
 // UnpackTars extracts the tar streams in order (image layers, lowest first)
 // into dest. It writes a sibling temp directory and swaps it in with one
 // rename, so dest is either the old complete tree or the new one; on any
-// error dest is untouched.
-func UnpackTars(dest string, limits UnpackLimits, layers func(yield func(io.Reader) error) error) (err error) {
-	dest = filepath.Clean(dest)
+// error dest is untouched. An existing dest is replaced only if it is empty
+// or holds PullMarkerFile (a tree deckhand pulled), or with opts.Force;
+// otherwise the error is a *NotPulledError and nothing is downloaded.
+func UnpackTars(dest string, opts UnpackOptions, layers func(yield func(io.Reader) error) error) (err error) {
+	dest, err = filepath.Abs(dest)
+	if err != nil {
+		return fmt.Errorf("unpack target: %w", err)
+	}
+	if err := checkReplaceable(dest, opts.Force); err != nil {
+		return err
+	}
 	parent := filepath.Dir(dest)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", parent, err)
@@ -259,13 +276,20 @@ func UnpackTars(dest string, limits UnpackLimits, layers func(yield func(io.Read
 	if err != nil {
 		return err
 	}
-	u := &unpacker{root: root, limits: limits.withDefaults()}
+	u := &unpacker{root: root, limits: opts.Limits.withDefaults()}
 	err = layers(u.extract)
+	if err == nil {
+		err = u.writeMarker(opts.Marker)
+	}
 	if cerr := root.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("unpacking into %s: %w", dest, err)
+	}
+	// Checked again: dest may have changed while the layers were downloaded.
+	if err := checkReplaceable(dest, opts.Force); err != nil {
+		return err
 	}
 	return swapDir(tmp, dest)
 }

@@ -57,7 +57,7 @@ func reg(name string, size int64) *tar.Header {
 }
 
 func unpack(dest string, limits registry.UnpackLimits, layers ...[]byte) error {
-	return registry.UnpackTars(dest, limits, func(yield func(io.Reader) error) error {
+	return registry.UnpackTars(dest, registry.UnpackOptions{Limits: limits}, func(yield func(io.Reader) error) error {
 		for _, l := range layers {
 			if err := yield(bytes.NewReader(l)); err != nil {
 				return err
@@ -98,8 +98,10 @@ func TestUnpackRefusesUnsafeArchives(t *testing.T) {
 			if err := os.MkdirAll(dest, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dest, "old"), []byte("old"), 0o644); err != nil {
-				t.Fatal(err)
+			for _, f := range []string{"old", registry.PullMarkerFile} {
+				if err := os.WriteFile(filepath.Join(dest, f), []byte("{}"), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			err := unpack(dest, tc.limits, tarOf(t, tc.tar...))
 			if !errors.Is(err, registry.ErrUnsafeArchive) {
@@ -115,7 +117,7 @@ func TestUnpackRefusesUnsafeArchives(t *testing.T) {
 				all = append(all, rel)
 				return nil
 			})
-			if strings.Join(all, ",") != ".,sub,sub/module,sub/module/old" {
+			if strings.Join(all, ",") != ".,sub,sub/module,sub/module/"+registry.PullMarkerFile+",sub/module/old" {
 				t.Fatalf("after refusal the disk holds %v", all)
 			}
 		})
