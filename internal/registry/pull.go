@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/klauspost/compress/zstd"
 )
 
 // PullOptions tune Pull.
@@ -96,10 +97,7 @@ func UnpackImage(img v1.Image, dir string, opts UnpackOptions, progress Progress
 				r = &countingReader{r: rc, n: &done, report: func(n int64) { progress(v1.Update{Total: total, Complete: n}) }}
 			}
 			br := bufio.NewReader(r)
-			tarStream, err := decompress(br, l)
-			if err == nil {
-				err = yield(tarStream)
-			}
+			err = withTarStream(br, yield)
 			if err == nil {
 				// Read to the end: the digest of a downloaded blob is checked at EOF.
 				if _, err = io.Copy(io.Discard, br); err != nil {
@@ -115,17 +113,28 @@ func UnpackImage(img v1.Image, dir string, opts UnpackOptions, progress Progress
 	})
 }
 
-// decompress returns the tar stream of a compressed layer read from r:
-// gzip and plain tar are read inline; other compressions through the layer.
-func decompress(br *bufio.Reader, l v1.Layer) (io.Reader, error) {
-	magic, _ := br.Peek(2)
+// withTarStream decompresses the layer being read from br (gzip, zstd or
+// plain tar, told by its magic bytes) inline, from the one download, and
+// hands the tar stream to yield.
+func withTarStream(br *bufio.Reader, yield func(io.Reader) error) error {
+	magic, _ := br.Peek(4)
 	switch {
-	case bytes.Equal(magic, []byte{0x1f, 0x8b}):
-		return gzip.NewReader(br)
-	case len(magic) == 2 && (magic[0] == 0x28 && magic[1] == 0xb5):
-		return l.Uncompressed()
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("reading gzip layer: %w", err)
+		}
+		defer func() { _ = zr.Close() }()
+		return yield(zr)
+	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("reading zstd layer: %w", err)
+		}
+		defer zr.Close()
+		return yield(zr)
 	default:
-		return br, nil
+		return yield(br)
 	}
 }
 
