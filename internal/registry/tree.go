@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -62,8 +63,8 @@ func selectModuleFiles(dir string, release bool) ([]fileEntry, error) {
 	}
 	walk := func(rel string, keep func(rel string, d fs.DirEntry) bool) error {
 		root := filepath.Join(dir, rel)
-		if fi, err := os.Lstat(root); err != nil || !fi.IsDir() {
-			return nil
+		if ok, err := isModuleDir(root); err != nil || !ok {
+			return err
 		}
 		return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -111,6 +112,27 @@ func selectModuleFiles(dir string, release bool) ([]fileEntry, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// isModuleDir reports whether a top-level directory of the module exists. A
+// symlink or a file in its place is an error rather than silently left out of
+// the image.
+func isModuleDir(p string) (bool, error) {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(p)
+		return false, fmt.Errorf("%s is a symlink (to %s): a module's top-level directories are published only as real directories; replace the link with the directory", p, target)
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("%s is a file, not a directory: the module image expects %s/ to be a directory", p, filepath.Base(p))
+	}
+	return true, nil
 }
 
 // statEntry describes dir/rel for the archive; ok is false if it does not exist.
