@@ -184,8 +184,8 @@ func typedToMap(o runtime.Object) (map[string]any, error) {
 	if len(mf) > 0 {
 		stripped := slices.Clone(mf)
 		for i := range stripped {
-			if f := stripped[i].FieldsV1; f != nil && f.Raw != nil {
-				raw[i] = f.Raw
+			if b := stripped[i].FieldsV1.GetRawBytes(); b != nil {
+				raw[i] = b
 				stripped[i].FieldsV1 = nil
 			}
 		}
