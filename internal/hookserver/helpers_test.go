@@ -42,9 +42,9 @@ type testServer struct {
 	*Server
 	addr      string
 	debugAddr string
-	outDir string
-	cancel context.CancelFunc
-	done   chan error
+	outDir    string
+	cancel    context.CancelFunc
+	done      chan error
 }
 
 type serverOpt func(*Options)

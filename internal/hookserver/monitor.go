@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deckhand-dev/deckhand/internal/binding"
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/kube"
 )
@@ -82,7 +83,7 @@ func (e *engine) startMonitor(ctx context.Context, h *hookState, b hook.Kubernet
 		return m, nil
 	}
 	m = &monitorState{id: id, hook: h, binding: b, synced: make(chan struct{})}
-	mon, err := kube.NewMonitor(e.client, kubeSpec(b), func(ev kube.Event) { e.onEvent(m, ev) }, kube.WithLogger(e.s.log.With("hook", h.Name)), kube.WithJQLibraryPath(e.s.opts.JqLibraryPath...))
+	mon, err := kube.NewMonitor(e.client, binding.WatchSpec(b), func(ev kube.Event) { e.onEvent(m, ev) }, kube.WithLogger(e.s.log.With("hook", h.Name)), kube.WithJQLibraryPath(e.s.opts.JqLibraryPath...))
 	if err != nil {
 		return nil, fmt.Errorf("hook %s: %w", h.Name, err)
 	}
@@ -124,7 +125,7 @@ func (e *engine) onEvent(m *monitorState, ev kube.Event) {
 	}
 	var obj *hook.ObjectAndFilterResult
 	if len(ev.Objects) > 0 {
-		o := hookObject(b, ev.Objects[0])
+		o := binding.Object(ev.Objects[0], binding.Filtered(b))
 		obj = &o
 	}
 	bc := b.EventContext(we, obj)
@@ -178,39 +179,11 @@ func (m *monitorState) snapshot() []hook.ObjectAndFilterResult {
 	if m.mon == nil {
 		return nil
 	}
-	objs := m.mon.Snapshot()
-	out := make([]hook.ObjectAndFilterResult, len(objs))
-	for i, o := range objs {
-		out[i] = hookObject(m.binding, o)
-	}
-	return out
+	return binding.Objects(m.binding, m.mon.Snapshot())
 }
 
 func (m *monitorState) stop() {
 	if m.mon != nil {
 		m.mon.Stop()
 	}
-}
-
-func hookObject(b hook.KubernetesBinding, o kube.ObjectAndFilterResult) hook.ObjectAndFilterResult {
-	return hook.ObjectAndFilterResult{Object: o.Object, FilterResult: o.FilterResult, Filtered: b.Watch.JqFilter != ""}
-}
-
-// kubeSpec maps a binding onto the monitor's plain WatchSpec.
-func kubeSpec(b hook.KubernetesBinding) kube.WatchSpec {
-	w := b.Watch
-	spec := kube.WatchSpec{
-		Name:                    b.Name,
-		APIVersion:              w.APIVersion,
-		Kind:                    w.Kind,
-		NameSelector:            w.NameSelector,
-		LabelSelector:           w.LabelSelector,
-		Namespace:               kube.NamespaceSelector{MatchNames: w.Namespace.MatchNames, LabelSelector: w.Namespace.LabelSelector},
-		JqFilter:                w.JqFilter,
-		KeepFullObjectsInMemory: w.KeepFullObjectsInMemory,
-	}
-	for _, r := range w.FieldSelector {
-		spec.FieldSelector = append(spec.FieldSelector, kube.FieldRequirement{Field: r.Field, Operator: r.Operator, Value: r.Value})
-	}
-	return spec
 }

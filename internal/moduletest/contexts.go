@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/deckhand-dev/deckhand/internal/binding"
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/kube"
 )
@@ -274,34 +275,14 @@ func (ms *monitors) stop() {
 	}
 }
 
-// watchSpec maps a hook binding onto the monitor's WatchSpec field by field,
-// as internal/hookserver does for the running operator.
-func watchSpec(b hook.KubernetesBinding) kube.WatchSpec {
-	w := b.Watch
-	spec := kube.WatchSpec{
-		Name:                    b.Name,
-		APIVersion:              w.APIVersion,
-		Kind:                    w.Kind,
-		NameSelector:            w.NameSelector,
-		LabelSelector:           w.LabelSelector,
-		Namespace:               kube.NamespaceSelector{MatchNames: w.Namespace.MatchNames, LabelSelector: w.Namespace.LabelSelector},
-		JqFilter:                w.JqFilter,
-		KeepFullObjectsInMemory: w.KeepFullObjectsInMemory,
-	}
-	for _, r := range w.FieldSelector {
-		spec.FieldSelector = append(spec.FieldSelector, kube.FieldRequirement{Field: r.Field, Operator: r.Operator, Value: r.Value})
-	}
-	return spec
-}
+// watchSpec, hookObject and hookObjects are the shared binding mapping of
+// internal/binding, the one internal/hookserver uses for the running operator.
+func watchSpec(b hook.KubernetesBinding) kube.WatchSpec { return binding.WatchSpec(b) }
 
 func hookObject(b hook.KubernetesBinding, o kube.ObjectAndFilterResult) hook.ObjectAndFilterResult {
-	return hook.ObjectAndFilterResult{Object: o.Object, FilterResult: o.FilterResult, Filtered: b.Watch.JqFilter != ""}
+	return binding.Object(o, binding.Filtered(b))
 }
 
 func hookObjects(b hook.KubernetesBinding, objs []kube.ObjectAndFilterResult) []hook.ObjectAndFilterResult {
-	out := make([]hook.ObjectAndFilterResult, len(objs))
-	for i, o := range objs {
-		out[i] = hookObject(b, o)
-	}
-	return out
+	return binding.Objects(b, objs)
 }
