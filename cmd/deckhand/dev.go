@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deckhand-dev/deckhand/internal/localenv"
+	"github.com/deckhand-dev/deckhand/internal/registry"
 )
 
 type devOptions struct {
@@ -71,7 +72,11 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 	if o.modulesDir != "" {
 		if _, statErr := os.Stat(o.modulesDir); statErr == nil {
 			source := env.Registry.Addr + "/modules"
-			if _, err := publishModules(ctx, o.modulesDir, source, o.modulesVer, o.channel, progress); err != nil {
+			published, err := registry.PublishDir(ctx, o.modulesDir, source, o.modulesVer, o.channel)
+			for _, p := range published {
+				fmt.Fprintf(progress, "published %s %s to %s (channel %s)\n", p.Module, p.Version, source, o.channel)
+			}
+			if err != nil {
 				_ = env.Stop()
 				return err
 			}
