@@ -82,30 +82,42 @@ func (p *jqProgram) filter(v any) ([]byte, error) {
 // jqInput converts, in place, the integer types that unstructured objects
 // carry (int64) into int, the only integer type gojq accepts.
 func jqInput(v any) any {
+	out, _ := normalizeJQ(v)
+	return out
+}
+
+// normalizeJQ is jqInput reporting whether v itself was replaced, so maps
+// and slices are written only where a number changes type (a map write per
+// key would cost more than the walk).
+func normalizeJQ(v any) (any, bool) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
-			t[k] = jqInput(e)
+			if n, changed := normalizeJQ(e); changed {
+				t[k] = n
+			}
 		}
-		return t
+		return t, false
 	case []any:
 		for i, e := range t {
-			t[i] = jqInput(e)
+			if n, changed := normalizeJQ(e); changed {
+				t[i] = n
+			}
 		}
-		return t
+		return t, false
 	case int64:
-		return int(t)
+		return int(t), true
 	case int32:
-		return int(t)
+		return int(t), true
 	case float32:
-		return float64(t)
+		return float64(t), true
 	case json.Number:
 		if i, err := t.Int64(); err == nil {
-			return int(i)
+			return int(i), true
 		}
 		f, _ := t.Float64()
-		return f
+		return f, true
 	default:
-		return v
+		return v, false
 	}
 }
