@@ -122,3 +122,17 @@ func TestMarshalContextsErrors(t *testing.T) {
 		t.Errorf("empty list: %q %v", got, err)
 	}
 }
+
+// Objects are copied as they are (no HTML escaping of "<", ">", "&"), while
+// strings the runtime writes are escaped as encoding/json does.
+func TestMarshalContextsKeepsObjectText(t *testing.T) {
+	o := &ObjectAndFilterResult{Object: json.RawMessage(`{"data":{"html":"<a href=\"x\">&</a>"}}`), FilterResult: json.RawMessage(`"<b>"`), Filtered: true}
+	got, err := MarshalContexts(ConfigV1, []BindingContext{KubernetesBinding{Name: "a<b"}.EventContext(WatchEventAdded, o)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"binding":"a\u003cb","filterResult":"<b>","object":{"data":{"html":"<a href=\"x\">&</a>"}},"type":"Event","watchEvent":"Added"}]` + "\n"
+	if string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}

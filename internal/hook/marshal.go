@@ -1,12 +1,10 @@
 package hook
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 )
 
 // MarshalContexts renders a binding context list as the JSON array a hook
@@ -20,175 +18,143 @@ func MarshalContexts(version string, contexts []BindingContext) ([]byte, error) 
 	return buf.Bytes(), nil
 }
 
-// WriteContexts streams the binding context list to w (see MarshalContexts),
-// ending with a newline. Objects and filter results are copied as they are,
-// never decoded.
+// WriteContexts writes the binding context list to w (see MarshalContexts),
+// ending with a newline. Objects and filter results are checked to be valid
+// JSON and copied compacted, never decoded.
 func WriteContexts(w io.Writer, version string, contexts []BindingContext) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteByte('[')
+	list := make([]jsonObject, len(contexts))
 	for i, bc := range contexts {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		var fields []field
+		var obj jsonObject
 		var err error
 		switch version {
 		case ConfigV1:
-			fields, err = bc.fieldsV1()
+			obj, err = bc.fieldsV1()
 		case ConfigV0:
-			fields, err = bc.fieldsV0()
+			obj, err = bc.fieldsV0()
 		default:
 			return fmt.Errorf("binding context: unsupported config version %q", version)
 		}
 		if err != nil {
 			return fmt.Errorf("binding context %d (binding %q): %w", i, bc.Binding, err)
 		}
-		writeObject(bw, fields)
+		list[i] = obj
 	}
-	bw.WriteString("]\n")
-	return bw.Flush()
-}
-
-// field is one key of a JSON object with its already-encoded value.
-type field struct {
-	key   string
-	write func(*bufio.Writer)
-}
-
-func rawField(key string, raw []byte) field {
-	return field{key, func(w *bufio.Writer) { w.Write(raw) }}
-}
-
-func stringField(key, value string) field {
-	b, _ := json.Marshal(value)
-	return rawField(key, b)
-}
-
-func writeObject(w *bufio.Writer, fields []field) {
-	sort.Slice(fields, func(i, j int) bool { return fields[i].key < fields[j].key })
-	w.WriteByte('{')
-	for i, f := range fields {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		k, _ := json.Marshal(f.key)
-		w.Write(k)
-		w.WriteByte(':')
-		f.write(w)
+	// encoding/json sorts map keys. Strings are escaped by jsonString, so
+	// the encoder leaves the raw objects' text as it is.
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(list); err != nil {
+		return fmt.Errorf("writing binding contexts: %w", err)
 	}
-	w.WriteByte('}')
+	return nil
 }
 
-var jsonNull = []byte("null")
+// jsonObject is one JSON object of the output: values are json.RawMessage
+// (already encoded), jsonObject or []jsonObject.
+type jsonObject map[string]any
 
-// objectFields are the keys an ObjectAndFilterResult contributes.
-func (o ObjectAndFilterResult) fields() ([]field, error) {
-	var out []field
+var jsonNull = json.RawMessage("null")
+
+// jsonString encodes s as json.Marshal does (HTML characters escaped).
+func jsonString(s string) json.RawMessage {
+	b, _ := json.Marshal(s) // a string always encodes
+	return b
+}
+
+// fields adds the keys an ObjectAndFilterResult contributes to out.
+func (o ObjectAndFilterResult) fields(out jsonObject) error {
 	if o.Object != nil {
 		if !json.Valid(o.Object) {
-			return nil, fmt.Errorf("object %s is not valid JSON", o.ResourceID)
+			return fmt.Errorf("object %s is not valid JSON", o.ResourceID)
 		}
-		out = append(out, rawField("object", o.Object))
+		out["object"] = json.RawMessage(o.Object)
 	}
 	switch {
 	case len(o.FilterResult) > 0:
 		if !json.Valid(o.FilterResult) {
-			return nil, fmt.Errorf("filterResult of %s is not valid JSON", o.ResourceID)
+			return fmt.Errorf("filterResult of %s is not valid JSON", o.ResourceID)
 		}
-		out = append(out, rawField("filterResult", o.FilterResult))
+		out["filterResult"] = json.RawMessage(o.FilterResult)
 	case o.Filtered:
-		out = append(out, rawField("filterResult", jsonNull))
+		out["filterResult"] = jsonNull
+	}
+	return nil
+}
+
+func objectList(key string, list []ObjectAndFilterResult) ([]jsonObject, error) {
+	items := make([]jsonObject, len(list))
+	for i, o := range list {
+		items[i] = jsonObject{}
+		if err := o.fields(items[i]); err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", key, i, err)
+		}
+	}
+	return items, nil
+}
+
+func (bc BindingContext) snapshots() (jsonObject, error) {
+	out := jsonObject{}
+	for _, n := range bc.IncludeSnapshots {
+		out[n] = []jsonObject{}
+	}
+	for n, list := range bc.Snapshots {
+		items, err := objectList(n, list)
+		if err != nil {
+			return nil, fmt.Errorf("snapshots.%w", err)
+		}
+		out[n] = items
 	}
 	return out, nil
 }
 
-func objectList(key string, list []ObjectAndFilterResult) (field, error) {
-	items := make([][]field, len(list))
-	for i, o := range list {
-		f, err := o.fields()
-		if err != nil {
-			return field{}, fmt.Errorf("%s[%d]: %w", key, i, err)
-		}
-		items[i] = f
-	}
-	return field{key, func(w *bufio.Writer) {
-		w.WriteByte('[')
-		for i, f := range items {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			writeObject(w, f)
-		}
-		w.WriteByte(']')
-	}}, nil
-}
-
-func (bc BindingContext) snapshotsField() (field, error) {
-	names := map[string]bool{}
-	for _, n := range bc.IncludeSnapshots {
-		names[n] = true
-	}
-	for n := range bc.Snapshots {
-		names[n] = true
-	}
-	var entries []field
-	for n := range names {
-		f, err := objectList(n, bc.Snapshots[n])
-		if err != nil {
-			return field{}, fmt.Errorf("snapshots.%w", err)
-		}
-		entries = append(entries, f)
-	}
-	return field{"snapshots", func(w *bufio.Writer) { writeObject(w, entries) }}, nil
-}
-
 // fieldsV1 applies shell-operator's v1 rules for which keys a context has.
-func (bc BindingContext) fieldsV1() ([]field, error) {
-	out := []field{stringField("binding", bc.Binding)}
+func (bc BindingContext) fieldsV1() (jsonObject, error) {
+	out := jsonObject{"binding": jsonString(bc.Binding)}
 	if bc.BindingType == BindingOnStartup {
 		return out, nil
 	}
 	if len(bc.IncludeSnapshots) > 0 || bc.IncludeAllSnapshots {
-		f, err := bc.snapshotsField()
+		snaps, err := bc.snapshots()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, f)
+		out["snapshots"] = snaps
 	}
 	// A grouped context is always "Group", even for a Synchronization.
 	if bc.Group != "" {
-		return append(out, stringField("type", string(TypeGroup)), stringField("groupName", bc.Group)), nil
+		out["type"] = jsonString(string(TypeGroup))
+		out["groupName"] = jsonString(bc.Group)
+		return out, nil
 	}
 	if bc.BindingType == BindingSchedule {
-		return append(out, stringField("type", string(TypeSchedule))), nil
+		out["type"] = jsonString(string(TypeSchedule))
+		return out, nil
 	}
 	if bc.BindingType != BindingKubernetes || bc.Type == "" {
 		return out, nil
 	}
-	out = append(out, stringField("type", string(bc.Type)))
+	out["type"] = jsonString(string(bc.Type))
 	if bc.WatchEvent != "" {
-		out = append(out, stringField("watchEvent", string(bc.WatchEvent)))
+		out["watchEvent"] = jsonString(string(bc.WatchEvent))
 	}
 	switch bc.Type {
 	case TypeSynchronization:
-		f, err := objectList("objects", bc.Objects)
+		items, err := objectList("objects", bc.Objects)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, f)
+		out["objects"] = items
 	case TypeEvent:
 		if len(bc.Objects) == 0 {
-			out = append(out, rawField("object", jsonNull))
+			out["object"] = jsonNull
 			if bc.HasJqFilter {
-				out = append(out, stringField("filterResult", ""))
+				out["filterResult"] = jsonString("")
 			}
 			break
 		}
-		f, err := bc.Objects[0].fields()
-		if err != nil {
+		if err := bc.Objects[0].fields(out); err != nil {
 			return nil, err
 		}
-		out = append(out, f...)
 	}
 	return out, nil
 }
@@ -198,12 +164,12 @@ var v0EventNames = map[WatchEvent]string{WatchEventAdded: "add", WatchEventModif
 
 // fieldsV0 renders the legacy format: binding, plus resourceEvent and the
 // object's namespace, kind and name for kubernetes events.
-func (bc BindingContext) fieldsV0() ([]field, error) {
-	out := []field{stringField("binding", bc.Binding)}
+func (bc BindingContext) fieldsV0() (jsonObject, error) {
+	out := jsonObject{"binding": jsonString(bc.Binding)}
 	if bc.BindingType != BindingKubernetes {
 		return out, nil
 	}
-	out = append(out, stringField("resourceEvent", v0EventNames[bc.WatchEvent]))
+	out["resourceEvent"] = jsonString(v0EventNames[bc.WatchEvent])
 	if len(bc.Objects) > 0 && bc.Objects[0].Object != nil {
 		var meta struct {
 			Kind     string `json:"kind"`
@@ -215,10 +181,9 @@ func (bc BindingContext) fieldsV0() ([]field, error) {
 		if err := json.Unmarshal(bc.Objects[0].Object, &meta); err != nil {
 			return nil, fmt.Errorf("reading object metadata: %w", err)
 		}
-		out = append(out,
-			stringField("resourceNamespace", meta.Metadata.Namespace),
-			stringField("resourceKind", meta.Kind),
-			stringField("resourceName", meta.Metadata.Name))
+		out["resourceNamespace"] = jsonString(meta.Metadata.Namespace)
+		out["resourceKind"] = jsonString(meta.Kind)
+		out["resourceName"] = jsonString(meta.Metadata.Name)
 	}
 	return out, nil
 }
