@@ -13,12 +13,8 @@ import (
 
 const groupModule = "module"
 
-// newModuleCommand returns the `deckhand module` command group with init, lint
-// and render. Subcommands living in other files (build, push, test) are
-// attached by the caller, e.g.
-//
-//	mod := newModuleCommand()
-//	mod.AddCommand(newModuleBuildCommand(), newModulePushCommand())
+// newModuleCommand returns the `deckhand module` command group: init, lint,
+// render, test, build and push (the last two in module_publish.go).
 func newModuleCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "module",
@@ -28,6 +24,7 @@ func newModuleCommand() *cobra.Command {
 	}
 	cmd.AddCommand(newModuleInitCommand(), newModuleLintCommand(), newModuleRenderCommand())
 	cmd.AddCommand(newModuleTestCommand())
+	cmd.AddCommand(newModuleBuildCommand(), newModulePushCommand())
 	return cmd
 }
 

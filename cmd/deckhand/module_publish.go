@@ -11,11 +11,6 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/registry"
 )
 
-// addModulePublishCommands adds `module build` and `module push`.
-func addModulePublishCommands(moduleCmd *cobra.Command) {
-	moduleCmd.AddCommand(newModuleBuildCommand(), newModulePushCommand())
-}
-
 // artifactFlags are the inputs shared by build and push.
 type artifactFlags struct {
 	version    string

@@ -22,18 +22,6 @@ import (
 
 const groupPublish = "publish"
 
-// addPublishCommands attaches `module build|push` to the module command and
-// adds the `registry` command group to root.
-func addPublishCommands(root *cobra.Command) {
-	for _, c := range root.Commands() {
-		if c.Name() == "module" {
-			addModulePublishCommands(c)
-		}
-	}
-	root.AddGroup(&cobra.Group{ID: groupPublish, Title: "Publishing:"})
-	root.AddCommand(newRegistryCommand())
-}
-
 // registryFlags are the connection and output flags of every registry command.
 type registryFlags struct {
 	config   string

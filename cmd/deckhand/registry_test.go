@@ -308,3 +308,23 @@ func TestRegistryPullKeepsCheckoutCLI(t *testing.T) {
 	// A pulled tree is replaced without --force.
 	mustRun(t, "registry", "pull", source, "greeter", "v1.0.0")
 }
+
+// TestHelpGroupsAndModuleSubcommands: root --help lists its groups in
+// workflow order, and `module` carries build and push without root's help.
+func TestHelpGroupsAndModuleSubcommands(t *testing.T) {
+	help := mustRun(t, "--help")
+	last := -1
+	for _, title := range []string{"Module development:", "Publishing:", "Hooks", "Local environment:"} {
+		i := strings.Index(help, "\n"+title)
+		if i < 0 || i < last {
+			t.Fatalf("group %q missing or out of order in:\n%s", title, help)
+		}
+		last = i
+	}
+	mod := newModuleCommand()
+	for _, sub := range []string{"build", "push"} {
+		if c, _, err := mod.Find([]string{sub}); err != nil || c.Name() != sub {
+			t.Fatalf("module command lacks %s: %v", sub, err)
+		}
+	}
+}

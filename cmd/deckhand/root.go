@@ -18,11 +18,14 @@ develop a module on a laptop, publish it to an OCI registry, and run it in a clu
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddGroup(&cobra.Group{ID: groupEnvironment, Title: "Local environment:"})
-	root.AddCommand(newVersionCommand(), newDevCommand())
-	root.AddGroup(&cobra.Group{ID: groupModule, Title: "Module development:"})
-	root.AddCommand(newModuleCommand())
-	addPublishCommands(root)
+	// Groups appear in --help in the order they are added.
+	root.AddGroup(
+		&cobra.Group{ID: groupModule, Title: "Module development:"},
+		&cobra.Group{ID: groupPublish, Title: "Publishing:"},
+	)
+	root.AddCommand(newModuleCommand(), newRegistryCommand())
 	addHooksCommands(root)
+	root.AddGroup(&cobra.Group{ID: groupEnvironment, Title: "Local environment:"})
+	root.AddCommand(newDevCommand(), newVersionCommand())
 	return root
 }
