@@ -4,7 +4,8 @@
 // the operations a hook writes to KUBERNETES_PATCH_PATH.
 //
 // It speaks to the API server only through client-go (dynamic client,
-// discovery RESTMapper, reflectors). It must not import internal/hook,
+// discovery RESTMapper, reflectors, and a protobuf REST client for built-in
+// kinds, see protobufWire). It must not import internal/hook,
 // internal/runtime, internal/module or anything above them: callers map their
 // binding configuration onto the plain WatchSpec defined here.
 package kube
