@@ -172,9 +172,9 @@ func (s sourceStore) projectAll(list []any) ([]*entry, error) {
 // so hooks see the changes they missed as events.
 func (s sourceStore) Replace(list []any, _ string) error {
 	m := s.m
-	projected, firstErr := s.projectAll(list)
+	listed, firstErr := s.projectAll(list)
 	fresh := make(map[objKey]*entry, len(list))
-	for _, e := range projected {
+	for _, e := range listed {
 		if e != nil {
 			fresh[e.objKey] = e
 		}
