@@ -192,9 +192,10 @@ func newRegistryPullCommand(f *registryFlags) *cobra.Command {
 		Use:   "pull SOURCE MODULE VERSION|CHANNEL",
 		Short: "Download a module version and unpack it into a directory (replaced as a whole)",
 		Long: `Unpacks the module image into DIR (default ./MODULE), replacing DIR as a whole and atomically.
-The pulled tree carries ` + registry.PullMarkerFile + ` (source, module, version, digest). An existing
-DIR is replaced only if it is empty or was pulled by deckhand (has that file); anything else, such
-as a checkout of the module, is refused unless --force.`,
+The tree is exactly the image's content; the pull is recorded next to it in .DIR.deckhand-pull.json
+(source, module, version, digest). An existing DIR is replaced only if it is empty or deckhand
+pulled it (that file names it); anything else, such as a checkout of the module, is refused
+unless --force.`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()

@@ -301,7 +301,10 @@ func TestRegistryPullKeepsCheckoutCLI(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "images")); !os.IsNotExist(err) {
 		t.Fatalf("--force did not replace the directory: %v", err)
 	}
-	marker, err := os.ReadFile(filepath.Join(dir, ".deckhand-pull.json"))
+	if _, err := os.Stat(filepath.Join(dir, ".deckhand-pull.json")); !os.IsNotExist(err) {
+		t.Fatalf("the pull marker is inside the tree: %v", err)
+	}
+	marker, err := os.ReadFile(filepath.Join(filepath.Dir(dir), ".greeter.deckhand-pull.json"))
 	if err != nil || !strings.Contains(string(marker), `"version": "v1.0.0"`) {
 		t.Fatalf("marker after pull: %s, %v", marker, err)
 	}

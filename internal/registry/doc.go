@@ -18,7 +18,8 @@
 // lists, inspects and pulls a source, moves channels, and implements Source
 // for the release controller. UnpackTars/UnpackImage never write outside
 // their target, swap a finished tree in atomically, and replace an existing
-// non-empty directory only if it carries PullMarkerFile (or when forced).
+// non-empty directory only if their marker next to it (PullMarkerPath) names
+// it, or when forced.
 //
 // It talks to registries only through go-containerregistry and must not
 // import internal/release, internal/runtime or anything under cmd/.

@@ -97,8 +97,7 @@ func writeModule(t *testing.T) string {
 }
 
 // readTree returns path -> content (with "x:" prefixed for executables) of
-// the regular files under dir, leaving out the pull marker at its root
-// (TestPullMarker checks that one).
+// the regular files under dir.
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -107,9 +106,6 @@ func readTree(t *testing.T, dir string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if rel == registry.PullMarkerFile {
-			return nil
-		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err

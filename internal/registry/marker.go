@@ -5,26 +5,39 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 )
 
-// PullMarkerFile is written at the root of every tree UnpackTars creates. A
-// non-empty directory without it is not replaced unless forced, so a pull
-// into a checkout of the module (or into $HOME) cannot delete the user's
-// files. It lives inside the tree so it moves and disappears with it.
-const PullMarkerFile = ".deckhand-pull.json"
+// A pull records itself in a marker file next to the tree it wrote (see
+// PullMarkerPath), so the tree stays exactly the image's content. A non-empty
+// directory without a marker that names it is not replaced unless forced: a
+// pull into a checkout of the module (or into $HOME) cannot delete the user's
+// files.
+const pullMarkerSuffix = ".deckhand-pull.json"
 
-// PullMarker is the content of PullMarkerFile: where the tree came from.
+// PullMarkerPath is the marker of the tree at dir: ".<base>.deckhand-pull.json"
+// in dir's parent.
+func PullMarkerPath(dir string) string {
+	dir = filepath.Clean(dir)
+	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+pullMarkerSuffix)
+}
+
+// PullMarker is the content of a marker: where the tree came from, and which
+// directory it was written for (so a stale marker, left after the tree was
+// deleted and the name reused, does not make another directory replaceable).
 type PullMarker struct {
 	Source  string `json:"source,omitempty"`
 	Module  string `json:"module,omitempty"`
 	Version string `json:"version,omitempty"`
 	Digest  string `json:"digest,omitempty"`
+	// DirID identifies the directory written (device:inode where the OS has them).
+	DirID string `json:"dirID,omitempty"`
 }
 
-// NotPulledError refuses to replace a non-empty directory that has no
-// PullMarkerFile.
+// NotPulledError refuses to replace a non-empty directory that deckhand did
+// not pull.
 type NotPulledError struct {
 	Dir string
 	// Holds names one entry found there.
@@ -32,12 +45,12 @@ type NotPulledError struct {
 }
 
 func (e *NotPulledError) Error() string {
-	return fmt.Sprintf("%s is not a directory deckhand pulled (it holds %s and no %s)", e.Dir, e.Holds, PullMarkerFile)
+	return fmt.Sprintf("%s is not a directory deckhand pulled (it holds %s and %s does not name it)", e.Dir, e.Holds, PullMarkerPath(e.Dir))
 }
 
-// ReadPullMarker reads the marker of a pulled tree.
+// ReadPullMarker reads the marker of the tree at dir.
 func ReadPullMarker(dir string) (*PullMarker, error) {
-	p := filepath.Join(dir, PullMarkerFile)
+	p := PullMarkerPath(dir)
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
@@ -51,7 +64,7 @@ func ReadPullMarker(dir string) (*PullMarker, error) {
 
 // checkReplaceable refuses a dest that UnpackTars must not replace: anything
 // but a directory, the filesystem root, and (unless force) a non-empty
-// directory without the marker.
+// directory whose marker is missing or names another directory.
 func checkReplaceable(dest string, force bool) error {
 	if filepath.Dir(dest) == dest {
 		return fmt.Errorf("refusing to replace %s", dest)
@@ -76,26 +89,48 @@ func checkReplaceable(dest string, force bool) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	for _, e := range entries {
-		if e.Name() == PullMarkerFile && e.Type().IsRegular() {
-			return nil
-		}
+	if m, err := ReadPullMarker(dest); err == nil && m.DirID == dirID(fi) {
+		return nil
 	}
 	return &NotPulledError{Dir: dest, Holds: entries[0].Name()}
 }
 
-// writeMarker records m at the root of the unpacked tree (replacing any file
-// of that name the archive brought).
-func (u *unpacker) writeMarker(m PullMarker) error {
+// stageMarker writes m for the tree at tmp into a temp file next to dest's
+// marker, before the swap, so that a full disk fails the pull and not the
+// step after it. The returned commit moves it in place (after the swap);
+// abort removes it.
+func stageMarker(tmp, dest string, m PullMarker) (commit func(), abort func(), err error) {
+	fi, err := os.Stat(tmp)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.DirID = dirID(fi)
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := u.replace(PullMarkerFile); err != nil {
-		return err
+	final := PullMarkerPath(dest)
+	f, err := os.CreateTemp(filepath.Dir(final), filepath.Base(final)+".tmp-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("writing pull marker for %s: %w", dest, err)
 	}
-	if err := u.root.WriteFile(PullMarkerFile, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", PullMarkerFile, err)
+	_, err = f.Write(append(data, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return nil
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return nil, nil, fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	commit = func() {
+		if err := os.Rename(f.Name(), final); err != nil {
+			_ = os.Remove(f.Name())
+			slog.Warn("the tree is in place but its pull marker could not be written; a later pull will need force", "dir", dest, "err", err)
+		}
+	}
+	abort = func() { _ = os.Remove(f.Name()) }
+	return commit, abort, nil
 }

@@ -133,7 +133,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 			t.Fatalf("pull after forced push: %v", got)
 		}
 		siblings, _ := os.ReadDir(filepath.Dir(dest))
-		if len(siblings) != 1 {
+		if len(siblings) != 2 || siblings[0].Name() != ".v1.2.3.deckhand-pull.json" || siblings[1].Name() != "v1.2.3" {
 			t.Fatalf("pull left temp dirs next to the target: %v", siblings)
 		}
 	})

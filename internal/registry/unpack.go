@@ -236,9 +236,9 @@ func (u *unpacker) replace(name string) error {
 // UnpackOptions tune UnpackTars.
 type UnpackOptions struct {
 	Limits UnpackLimits
-	// Marker is written to PullMarkerFile at the root of the tree.
+	// Marker is written to PullMarkerPath(dest) once the tree is in place.
 	Marker PullMarker
-	// Force replaces a non-empty directory that has no PullMarkerFile.
+	// Force replaces a non-empty directory deckhand did not pull.
 	Force bool
 }
 
@@ -246,7 +246,7 @@ type UnpackOptions struct {
 // into dest. It writes a sibling temp directory and swaps it in with one
 // rename, so dest is either the old complete tree or the new one; on any
 // error dest is untouched. An existing dest is replaced only if it is empty
-// or holds PullMarkerFile (a tree deckhand pulled), or with opts.Force;
+// or its marker names it (a tree deckhand pulled), or with opts.Force;
 // otherwise the error is a *NotPulledError and nothing is downloaded.
 func UnpackTars(dest string, opts UnpackOptions, layers func(yield func(io.Reader) error) error) (err error) {
 	dest, err = filepath.Abs(dest)
@@ -278,9 +278,6 @@ func UnpackTars(dest string, opts UnpackOptions, layers func(yield func(io.Reade
 	}
 	u := &unpacker{root: root, limits: opts.Limits.withDefaults()}
 	err = layers(u.extract)
-	if err == nil {
-		err = u.writeMarker(opts.Marker)
-	}
 	if cerr := root.Close(); err == nil {
 		err = cerr
 	}
@@ -291,7 +288,16 @@ func UnpackTars(dest string, opts UnpackOptions, layers func(yield func(io.Reade
 	if err := checkReplaceable(dest, opts.Force); err != nil {
 		return err
 	}
-	return swapDir(tmp, dest)
+	commitMarker, abortMarker, err := stageMarker(tmp, dest, opts.Marker)
+	if err != nil {
+		return err
+	}
+	if err := swapDir(tmp, dest); err != nil {
+		abortMarker()
+		return err
+	}
+	commitMarker()
+	return nil
 }
 
 // swapDir moves the finished tmp to dest atomically (an exchange on Linux,

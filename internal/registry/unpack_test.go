@@ -95,13 +95,8 @@ func TestUnpackRefusesUnsafeArchives(t *testing.T) {
 			base := t.TempDir()
 			dest := filepath.Join(base, "sub", "module")
 			// A previous complete tree must survive a refused unpack.
-			if err := os.MkdirAll(dest, 0o755); err != nil {
+			if err := unpack(dest, registry.UnpackLimits{}, tarOf(t, reg("old", 3))); err != nil {
 				t.Fatal(err)
-			}
-			for _, f := range []string{"old", registry.PullMarkerFile} {
-				if err := os.WriteFile(filepath.Join(dest, f), []byte("{}"), 0o644); err != nil {
-					t.Fatal(err)
-				}
 			}
 			err := unpack(dest, tc.limits, tarOf(t, tc.tar...))
 			if !errors.Is(err, registry.ErrUnsafeArchive) {
@@ -117,7 +112,7 @@ func TestUnpackRefusesUnsafeArchives(t *testing.T) {
 				all = append(all, rel)
 				return nil
 			})
-			if strings.Join(all, ",") != ".,sub,sub/module,sub/module/"+registry.PullMarkerFile+",sub/module/old" {
+			if strings.Join(all, ",") != ".,sub,sub/.module.deckhand-pull.json,sub/module,sub/module/old" {
 				t.Fatalf("after refusal the disk holds %v", all)
 			}
 		})
