@@ -10,7 +10,7 @@ func CanStartCombine(version string, head BindingContext) bool {
 	if version != ConfigV1 {
 		return false
 	}
-	return !(head.IsSynchronization() && head.Group == "")
+	return !head.IsSynchronization() || head.Group != ""
 }
 
 // Combine appends the binding contexts of consecutive runs of one hook, in

@@ -67,14 +67,14 @@ func (o ObjectAndFilterResult) fields(out jsonObject) error {
 		if !json.Valid(o.Object) {
 			return fmt.Errorf("object %s is not valid JSON", o.ResourceID)
 		}
-		out["object"] = json.RawMessage(o.Object)
+		out["object"] = o.Object
 	}
 	switch {
 	case len(o.FilterResult) > 0:
 		if !json.Valid(o.FilterResult) {
 			return fmt.Errorf("filterResult of %s is not valid JSON", o.ResourceID)
 		}
-		out["filterResult"] = json.RawMessage(o.FilterResult)
+		out["filterResult"] = o.FilterResult
 	case o.Filtered:
 		out["filterResult"] = jsonNull
 	}

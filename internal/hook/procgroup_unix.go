@@ -3,7 +3,6 @@
 package hook
 
 import (
-	"os"
 	"os/exec"
 	"syscall"
 )
@@ -15,12 +14,4 @@ func ownProcessGroup(cmd *exec.Cmd) {
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
-}
-
-// maxRSS is the peak resident set size of the finished process in bytes.
-func maxRSS(ps *os.ProcessState) int64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return int64(ru.Maxrss) * 1024
-	}
-	return 0
 }

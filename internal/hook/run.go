@@ -118,18 +118,18 @@ func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext
 		return nil, fmt.Errorf("hook %s: creating run directory: %w", h.Name, err)
 	}
 	if !opts.KeepFiles {
-		defer os.RemoveAll(dir)
+		defer func() {
+			if err := os.RemoveAll(dir); err != nil {
+				opts.logger().Warn("removing hook run directory", "hook", h.Name, "dir", dir, "error", err)
+			}
+		}()
 	}
 	env, err := prepareFiles(dir, h, contexts, opts)
 	if err != nil {
 		return nil, fmt.Errorf("hook %s: %w", h.Name, err)
 	}
 
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	logger = logger.With(slog.String("hook", h.Name))
+	logger := opts.logger().With(slog.String("hook", h.Name))
 
 	cmd := exec.CommandContext(ctx, h.Path)
 	cmd.Dir = filepath.Dir(h.Path)
@@ -161,11 +161,19 @@ func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext
 	}
 	if runErr != nil {
 		if ctx.Err() != nil {
-			runErr = fmt.Errorf("%w (%v)", ctx.Err(), runErr)
+			runErr = fmt.Errorf("%w (%w)", ctx.Err(), runErr)
 		}
 		return res, &RunError{Hook: h.Name, ExitCode: res.ExitCode, Stderr: stderrLog.last(), Err: runErr}
 	}
 	return res, nil
+}
+
+// logger returns Logger or, without one, slog.Default().
+func (o RunOptions) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
 }
 
 // runLogged runs cmd with stdout/stderr streamed into logger.

@@ -65,8 +65,10 @@ func (c *DebugClient) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("reading %s (is `deckhand hooks serve` running? use --address to point at its --debug-address): %w", c.base+path, err)
 	}
-	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	if cerr := resp.Body.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", c.base+path, err)
 	}

@@ -75,7 +75,7 @@ func Parse(data []byte) ([]Operation, error) {
 		start := skipSpace(data, end)
 		var raw rawOperation
 		err := dec.Decode(&raw)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return ops, nil
 		}
 		line := lineAt(data, start)

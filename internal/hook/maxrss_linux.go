@@ -1,0 +1,17 @@
+//go:build linux
+
+package hook
+
+import (
+	"os"
+	"syscall"
+)
+
+// maxRSS is the peak resident set size of the finished process in bytes;
+// Linux reports ru_maxrss in KiB.
+func maxRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return asInt64(ru.Maxrss) * 1024
+	}
+	return 0
+}
