@@ -7,11 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"github.com/deckhand-dev/deckhand/internal/output"
 	"github.com/deckhand-dev/deckhand/internal/registry"
 )
 
-// artifactFlags are the inputs shared by build and push.
+// artifactFlags are the inputs shared by build and push. Both load the module
+// with internal/module first, so a broken module is refused with the loader's
+// file/field error before anything is built (registry does not import module).
 type artifactFlags struct {
 	version    string
 	images     []string
@@ -27,6 +30,10 @@ func (a *artifactFlags) bind(cmd *cobra.Command) {
 func (a *artifactFlags) build(cmd *cobra.Command, dir string, c *registry.Client) (*registry.Artifacts, error) {
 	if a.version == "" {
 		return nil, fmt.Errorf("--version is required: the module version, semver like v1.2.3")
+	}
+	// A module the loader refuses (module.yaml, openapi, ...) is not published.
+	if _, err := module.Load(dir); err != nil {
+		return nil, err
 	}
 	images, err := registry.ParseImageFlags(a.images)
 	if err != nil {

@@ -331,3 +331,27 @@ func TestHelpGroupsAndModuleSubcommands(t *testing.T) {
 		}
 	}
 }
+
+// TestModulePushValidatesModuleCLI: push (and build) load the module first,
+// so a broken module.yaml is refused with the loader's error and nothing is
+// published.
+func TestModulePushValidatesModuleCLI(t *testing.T) {
+	source := testenv.Registry(t).Addr + "/acme/modules"
+	dir := writeCLIModule(t)
+	if err := os.WriteFile(filepath.Join(dir, "module.yaml"), []byte("name: greeter\nstage: Nightly\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"module", "push", dir, "--repo", source, "--version", "v1.0.0"},
+		{"module", "build", dir, "--version", "v1.0.0", "-o", filepath.Join(t.TempDir(), "layout")},
+	} {
+		_, _, err := runDeckhand(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "module.yaml") || !strings.Contains(err.Error(), "stage") || !strings.Contains(err.Error(), "Nightly") {
+			t.Fatalf("%s with a broken module.yaml: %v, want the loader's error naming module.yaml and stage", args[1], err)
+		}
+	}
+	_, _, err := runDeckhand(t, "registry", "tags", source, "greeter")
+	if err == nil {
+		t.Fatal("a refused push published the module")
+	}
+}
