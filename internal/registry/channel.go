@@ -40,7 +40,7 @@ func (c *Client) SetChannel(ctx context.Context, source, module, channel, versio
 	if desc, err := c.head(ctx, bundleRef); err != nil {
 		return nil, err
 	} else if desc == nil {
-		return nil, fmt.Errorf("module %s %s: module image %s does not exist", module, version, bundleRef)
+		return nil, fmt.Errorf("module %s %s: module image %s does not exist; %s", module, version, bundleRef, publishHint(src.Name(), version))
 	}
 	relRef, err := tagRef(src, module+"/release", version, c.nameOptions())
 	if err != nil {
@@ -61,7 +61,7 @@ func (c *Client) SetChannel(ctx context.Context, source, module, channel, versio
 	desc, err := remote.Get(relRef, c.remoteOptions(ctx)...)
 	if err != nil {
 		if isNotFound(err) {
-			return nil, fmt.Errorf("module %s %s: release image %s does not exist", module, version, relRef)
+			return nil, fmt.Errorf("module %s %s: release image %s does not exist; %s", module, version, relRef, publishHint(src.Name(), version))
 		}
 		return nil, fmt.Errorf("fetching %s: %w", relRef, err)
 	}
@@ -71,4 +71,9 @@ func (c *Client) SetChannel(ctx context.Context, source, module, channel, versio
 	}
 	c.forgetTags(chRef.Context())
 	return res, nil
+}
+
+// publishHint is the next step when a version to point a channel at is missing.
+func publishHint(source, version string) string {
+	return fmt.Sprintf("publish it first: deckhand module push DIR --repo %s --version %s", source, version)
 }
