@@ -36,7 +36,11 @@ func (e *engine) runHook(ctx context.Context, queueName string, t queue.Task) er
 		return e.snapshot(h.Name, binding)
 	})
 	labels := []string{h.Name, p.binding, queueName}
-	e.s.metrics.TaskWaitSeconds.WithLabelValues(labels...).Add(time.Since(t.QueuedAt).Seconds())
+	// A retried task waited in its queue only before its first run; the
+	// retry delays are not queue wait.
+	if t.Attempt <= 1 {
+		e.s.metrics.TaskWaitSeconds.WithLabelValues(labels...).Add(time.Since(t.QueuedAt).Seconds())
+	}
 
 	start := time.Now()
 	res, runErr := e.s.opts.Executor.Run(ctx, &h.Hook, contexts, hook.RunOptions{

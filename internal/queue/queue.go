@@ -110,8 +110,12 @@ func (q *queue) next(ctx context.Context, combine CombineFunc) (Task, bool) {
 					t = merged
 					q.tasks = slices.Delete(q.tasks, 1, 2)
 				}
-				q.tasks[0] = t
 			}
+			t.Attempt = 1
+			if q.failedID == t.ID {
+				t.Attempt = q.failures + 1
+			}
+			q.tasks[0] = t
 			q.runningID = t.ID
 			q.retryAt = time.Time{}
 			q.mu.Unlock()

@@ -347,3 +347,24 @@ func TestAddFirstEndsRetryWait(t *testing.T) {
 		t.Fatalf("runs = %v, want bad, urgent, then bad again before tail", got)
 	}
 }
+
+// The handler sees which attempt a run is: 1, then 2, 3 after failures, and
+// 1 again for the next task.
+func TestAttemptCountsRetries(t *testing.T) {
+	rec := &recorder{}
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		rec.add(fmt.Sprint(tk.Hook, "#", tk.Attempt))
+		if tk.Hook == "flaky" && tk.Attempt < 3 {
+			return errors.New("not yet")
+		}
+		return nil
+	}, WithBackoff(fastBackoff))
+	s.Add("main", Task{Hook: "flaky"})
+	s.Add("main", Task{Hook: "next"})
+	s.Start(t.Context())
+	defer s.Stop()
+	waitUntil(t, "next to run", func() bool { return len(rec.get()) == 4 })
+	if got, want := rec.get(), []string{"flaky#1", "flaky#2", "flaky#3", "next#1"}; !slices.Equal(got, want) {
+		t.Fatalf("attempts = %v, want %v", got, want)
+	}
+}

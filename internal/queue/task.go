@@ -21,6 +21,9 @@ type Task struct {
 	Payload any
 	// QueuedAt is set by the queue when the task is added.
 	QueuedAt time.Time
+	// Attempt is set by the queue when it hands the task to the handler: 1
+	// for the first run, n+1 after n failed runs.
+	Attempt int
 }
 
 // Handler runs one task. A nil error removes the task from its queue; an
