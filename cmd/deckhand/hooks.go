@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhand-dev/deckhand/internal/hookserver"
+	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/output"
 )
 
@@ -85,7 +86,7 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 	f.StringVar(&o.tmpDir, "tmp-dir", envOr("SHELL_OPERATOR_TMP_DIR", ""), "directory for hook run files (env SHELL_OPERATOR_TMP_DIR)")
 	f.BoolVar(&o.accumulate, "hook-metrics-accumulate", false, "keep ungrouped hook metrics across runs (counters accumulate) instead of replacing them each run")
 	f.StringVar(&o.jqLibraryPath, "jq-library-path", os.Getenv("JQ_LIBRARY_PATH"), "directories (list separated by "+string(filepath.ListSeparator)+") with jq modules that jqFilters import (env JQ_LIBRARY_PATH)")
-	f.StringVar(&o.metricsPrefix, "metrics-prefix", "deckhand_", `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
+	f.StringVar(&o.metricsPrefix, "metrics-prefix", metrics.DefaultPrefix, `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
 	return cmd
 }
 

@@ -9,8 +9,11 @@ import (
 // DefaultPrefix prefixes the runtime's own metric names.
 const DefaultPrefix = "deckhand_"
 
-// HookRunBuckets are shell-operator's hook_run_seconds buckets.
-var HookRunBuckets = []float64{0, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500}
+// hookRunBuckets returns shell-operator's hook_run_seconds buckets (a fresh
+// slice each call: no package state to mutate).
+func hookRunBuckets() []float64 {
+	return []float64{0, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500}
+}
 
 // QueueState is what the runtime metrics need to know about one queue.
 type QueueState struct {
@@ -77,7 +80,7 @@ func NewRuntime(reg prometheus.Registerer, opts ...RuntimeOption) (*Runtime, err
 	hbq := []string{"hook", "binding", "queue"}
 	r := &Runtime{
 		HookRunSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: p + "hook_run_seconds", Help: "Duration of hook runs.", Buckets: HookRunBuckets,
+			Name: p + "hook_run_seconds", Help: "Duration of hook runs.", Buckets: hookRunBuckets(),
 		}, hbq),
 		HookRunErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: p + "hook_run_errors_total", Help: "Failed hook runs that will be retried.",
@@ -98,10 +101,10 @@ func NewRuntime(reg prometheus.Registerer, opts ...RuntimeOption) (*Runtime, err
 			Name: p + "task_wait_in_queue_seconds_total", Help: "Time tasks waited in their queue before running.",
 		}, hbq),
 		HookRunUserCPU: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: p + "hook_run_user_cpu_seconds", Help: "User CPU time of hook runs.", Buckets: HookRunBuckets,
+			Name: p + "hook_run_user_cpu_seconds", Help: "User CPU time of hook runs.", Buckets: hookRunBuckets(),
 		}, hbq),
 		HookRunSysCPU: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: p + "hook_run_sys_cpu_seconds", Help: "System CPU time of hook runs.", Buckets: HookRunBuckets,
+			Name: p + "hook_run_sys_cpu_seconds", Help: "System CPU time of hook runs.", Buckets: hookRunBuckets(),
 		}, hbq),
 		HookRunMaxRSS: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: p + "hook_run_max_rss_bytes", Help: "Maximum resident set size of the last hook run.",
