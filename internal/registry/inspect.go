@@ -51,8 +51,18 @@ func (c *Client) resolveVersion(ctx context.Context, src name.Repository, module
 	return ParseVersion(versionOrChannel)
 }
 
-// Inspect reads one version (or the version a channel points at) of module.
-func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel string) (*VersionInfo, error) {
+// moduleVersion is one version of a module in a source, resolved from a
+// version or channel name.
+type moduleVersion struct {
+	src     name.Repository
+	version string
+	// bundle is SOURCE/MODULE:VERSION, the module image.
+	bundle name.Tag
+}
+
+// resolveModuleVersion parses source, resolves versionOrChannel to a version
+// and names its module image: the common start of Inspect and Pull.
+func (c *Client) resolveModuleVersion(ctx context.Context, source, module, versionOrChannel string) (*moduleVersion, error) {
 	src, err := c.parseRepo(source)
 	if err != nil {
 		return nil, err
@@ -61,12 +71,22 @@ func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel s
 	if err != nil {
 		return nil, err
 	}
-	info := &VersionInfo{Source: src.Name(), Module: module, Version: version}
-
-	bundleRef, err := tagRef(src, module, version, c.nameOptions())
+	bundle, err := tagRef(src, module, version, c.nameOptions())
 	if err != nil {
 		return nil, err
 	}
+	return &moduleVersion{src: src, version: version, bundle: bundle}, nil
+}
+
+// Inspect reads one version (or the version a channel points at) of module.
+func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel string) (*VersionInfo, error) {
+	mv, err := c.resolveModuleVersion(ctx, source, module, versionOrChannel)
+	if err != nil {
+		return nil, err
+	}
+	src, version, bundleRef := mv.src, mv.version, mv.bundle
+	info := &VersionInfo{Source: src.Name(), Module: module, Version: version}
+
 	bundle, err := c.remoteImage(ctx, bundleRef)
 	if err != nil {
 		return nil, fmt.Errorf("module %s %s: %w", module, version, err)

@@ -78,22 +78,27 @@ var (
 func writeModule(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "hello")
-	for _, files := range []map[string]string{bundleFiles, buildOnlyFiles} {
-		for rel, content := range files {
-			p := filepath.Join(dir, filepath.FromSlash(rel))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			mode := os.FileMode(0o644)
-			if strings.HasSuffix(rel, ".sh") {
-				mode = 0o755
-			}
-			if err := os.WriteFile(p, []byte(content), mode); err != nil {
-				t.Fatal(err)
-			}
+	writeFiles(t, dir, bundleFiles)
+	writeFiles(t, dir, buildOnlyFiles)
+	return dir
+}
+
+// writeFiles writes slash path -> content under dir; *.sh files are executable.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(rel, ".sh") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
 		}
 	}
-	return dir
 }
 
 // readTree returns path -> content (with "x:" prefixed for executables) of

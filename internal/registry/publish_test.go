@@ -18,21 +18,13 @@ func modulesDir(t *testing.T) string {
 	if err := os.Rename(writeModule(t), filepath.Join(dir, "hello")); err != nil {
 		t.Fatal(err)
 	}
-	for rel, content := range map[string]string{
+	writeFiles(t, dir, map[string]string{
 		"bye/module.yaml":       "name: bye\n",
 		"bye/Chart.yaml":        "name: bye\nversion: 0.1.0\n",
 		"bye/templates/cm.yaml": "kind: ConfigMap\n",
 		"notes/README.md":       "not a module\n",
 		"README.md":             "modules\n",
-	} {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	return dir
 }
 

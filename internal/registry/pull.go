@@ -36,18 +36,11 @@ type PullResult struct {
 // non-empty dir that deckhand did not pull is refused with a *NotPulledError
 // unless opts.Force.
 func (c *Client) Pull(ctx context.Context, source, module, versionOrChannel, dir string, opts PullOptions) (*PullResult, error) {
-	src, err := c.parseRepo(source)
+	mv, err := c.resolveModuleVersion(ctx, source, module, versionOrChannel)
 	if err != nil {
 		return nil, err
 	}
-	version, err := c.resolveVersion(ctx, src, module, versionOrChannel)
-	if err != nil {
-		return nil, err
-	}
-	ref, err := tagRef(src, module, version, c.nameOptions())
-	if err != nil {
-		return nil, err
-	}
+	src, version, ref := mv.src, mv.version, mv.bundle
 	img, err := c.remoteImage(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("module %s %s: %w", module, version, err)
