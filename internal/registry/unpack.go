@@ -334,7 +334,7 @@ func swapDirWith(tmp, dest string, exchange func(a, b string) error, removeAll f
 		}
 		if err := os.Rename(tmp, dest); err != nil {
 			if rerr := os.Rename(old, dest); rerr != nil {
-				return fmt.Errorf("moving %s to %s: %w (the previous tree is left at %s: %v)", tmp, dest, err, old, rerr)
+				return fmt.Errorf("moving %s to %s: %w (the previous tree is left at %s: %w)", tmp, dest, err, old, rerr)
 			}
 			return fmt.Errorf("moving %s to %s: %w", tmp, dest, err)
 		}
