@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
@@ -58,6 +60,10 @@ type hooksServeOptions struct {
 	metricsPrefix  string
 	accumulate     bool
 	jqLibraryPath  string
+	keepTmpFiles   bool
+	proxyHookJSON  bool
+	logLevel       string
+	logFormat      string
 }
 
 func newHooksServeCommand() *cobra.Command {
@@ -86,6 +92,10 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 	f.StringVar(&o.tmpDir, "tmp-dir", envOr("SHELL_OPERATOR_TMP_DIR", ""), "directory for hook run files (env SHELL_OPERATOR_TMP_DIR)")
 	f.BoolVar(&o.accumulate, "hook-metrics-accumulate", false, "keep ungrouped hook metrics across runs (counters accumulate) instead of replacing them each run")
 	f.StringVar(&o.jqLibraryPath, "jq-library-path", os.Getenv("JQ_LIBRARY_PATH"), "directories (list separated by "+string(filepath.ListSeparator)+") with jq modules that jqFilters import (env JQ_LIBRARY_PATH)")
+	f.BoolVar(&o.keepTmpFiles, "debug-keep-tmp-files", envBool("DEBUG_KEEP_TMP_FILES"), "keep each run's binding context and output files in --tmp-dir (env DEBUG_KEEP_TMP_FILES)")
+	f.BoolVar(&o.proxyHookJSON, "log-proxy-hook-json", envBool("LOG_PROXY_HOOK_JSON"), "log hook output lines holding a JSON object as structured records (env LOG_PROXY_HOOK_JSON)")
+	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
+	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
 	f.StringVar(&o.metricsPrefix, "metrics-prefix", metrics.DefaultPrefix, `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
 	return cmd
 }
@@ -93,6 +103,16 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 func (o hooksServeOptions) run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	logger, err := newHooksLogger(os.Stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	if o.hooksDir == "" {
+		return errors.New("no hooks directory: pass --hooks-dir DIR or set SHELL_OPERATOR_HOOKS_DIR")
+	}
+	if _, err := os.Stat(o.hooksDir); err != nil {
+		return fmt.Errorf("hooks dir %s: %w (pass --hooks-dir DIR or set SHELL_OPERATOR_HOOKS_DIR)", o.hooksDir, err)
 	}
 	cfg, err := loadRestConfig(o.kubeconfig, o.context)
 	if err != nil {
@@ -104,9 +124,12 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		ListenAddress: o.listenAddress,
 		DebugAddress:  o.debugAddress,
 		TempDir:       o.tmpDir,
-		Logger:        slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Logger:        logger,
 		MetricsPrefix: o.metricsPrefix,
 		JqLibraryPath: filepath.SplitList(o.jqLibraryPath),
+		KeepTmpFiles:  o.keepTmpFiles,
+
+		ProxyHookJSONLogs: o.proxyHookJSON,
 
 		AccumulateUngroupedMetrics: o.accumulate,
 	}
@@ -117,9 +140,6 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		// A pod name is unique; without one hookserver makes a unique identity
 		// (a bare hostname would let two processes on one host both lead).
 		opts.LeaderElection = &hookserver.LeaderElection{Namespace: o.leaseNamespace, Name: o.leaseName, Identity: os.Getenv("POD_NAME")}
-	}
-	if _, err := os.Stat(o.hooksDir); err != nil {
-		return fmt.Errorf("hooks dir: %w", err)
 	}
 	s, err := hookserver.New(opts)
 	if err != nil {
@@ -143,6 +163,33 @@ func loadRestConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	return cfg, nil
+}
+
+// envBool reads a boolean env var as shell-operator does ("true", "yes",
+// "1"; anything else is false).
+func envBool(name string) bool {
+	switch strings.ToLower(os.Getenv(name)) {
+	case "true", "yes", "1", "on":
+		return true
+	}
+	return false
+}
+
+// newHooksLogger builds the serve logger from --log-level and --log-format
+// (LOG_LEVEL, LOG_TYPE as shell-operator reads them).
+func newHooksLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level (LOG_LEVEL) %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text", "color", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format (LOG_TYPE) %q: want text or json", format)
 }
 
 func envOr(name, def string) string {
@@ -259,10 +306,12 @@ func compactJSON(raw json.RawMessage) string {
 	return b.String()
 }
 
+// oneLine folds s onto one line and cuts it to max characters (runes, never
+// in the middle of one), marking a cut with "...".
 func oneLine(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		return s[:max-3] + "..."
+	if utf8.RuneCountInString(s) > max {
+		return string([]rune(s)[:max-3]) + "..."
 	}
 	if s == "" {
 		return "-"

@@ -19,6 +19,8 @@ type lineLogger struct {
 	log    *slog.Logger
 	stream string
 	keep   int
+	// parseJSON logs JSON object lines as structured records.
+	parseJSON bool
 
 	mu   sync.Mutex
 	buf  []byte
@@ -63,7 +65,7 @@ func (l *lineLogger) emit(s string) {
 	if s == "" {
 		return
 	}
-	if msg, level, attrs, ok := jsonLine(s); ok {
+	if msg, level, attrs, ok := l.structured(s); ok {
 		l.log.LogAttrs(context.Background(), level, msg, append(attrs, slog.String("output", l.stream))...)
 	} else {
 		l.log.LogAttrs(context.Background(), slog.LevelInfo, s, slog.String("output", l.stream))
@@ -77,6 +79,14 @@ func (l *lineLogger) emit(s string) {
 	}
 }
 
+// structured parses s as a JSON log line when parseJSON is on.
+func (l *lineLogger) structured(s string) (string, slog.Level, []slog.Attr, bool) {
+	if !l.parseJSON {
+		return "", 0, nil, false
+	}
+	return jsonLine(s)
+}
+
 func (l *lineLogger) last() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -86,7 +96,8 @@ func (l *lineLogger) last() []string {
 // jsonLine turns a line holding a JSON object (a hook logging structured
 // output) into a record: "msg" is the message, "level" the level, every
 // other key is kept under the "fields" group. Like shell-operator, deckhand
-// does this for every JSON line; anything else is logged verbatim.
+// does this only when asked to (LOG_PROXY_HOOK_JSON=true, RunOptions.ProxyJSONLogs);
+// anything else is logged verbatim.
 func jsonLine(s string) (string, slog.Level, []slog.Attr, bool) {
 	if !strings.HasPrefix(s, "{") {
 		return "", 0, nil, false

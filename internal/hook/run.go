@@ -50,6 +50,10 @@ type RunOptions struct {
 	Logger *slog.Logger
 	// KeepFiles leaves the per-run directory in place (DEBUG_KEEP_TMP_FILES).
 	KeepFiles bool
+	// ProxyJSONLogs turns output lines holding a JSON object into structured
+	// records (msg, level, fields), as shell-operator does with
+	// LOG_PROXY_HOOK_JSON=true; otherwise every line is logged verbatim.
+	ProxyJSONLogs bool
 	// OutputWait bounds how long Run waits for stdout/stderr to close after
 	// the hook exited (a background child may hold them); 0 means 5s.
 	OutputWait time.Duration
@@ -142,7 +146,7 @@ func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext
 	}
 
 	res := &Result{}
-	stderrLog, runErr := runLogged(cmd, logger)
+	stderrLog, runErr := runLogged(cmd, logger, opts.ProxyJSONLogs)
 	if errors.Is(runErr, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
 		// The hook succeeded; only a process it left behind kept the
 		// output open. shell-operator would hang here.
@@ -177,9 +181,9 @@ func (o RunOptions) logger() *slog.Logger {
 }
 
 // runLogged runs cmd with stdout/stderr streamed into logger.
-func runLogged(cmd *exec.Cmd, logger *slog.Logger) (*lineLogger, error) {
-	stdoutLog := &lineLogger{log: logger, stream: "stdout"}
-	stderrLog := &lineLogger{log: logger, stream: "stderr", keep: stderrTailLines}
+func runLogged(cmd *exec.Cmd, logger *slog.Logger, parseJSON bool) (*lineLogger, error) {
+	stdoutLog := &lineLogger{log: logger, stream: "stdout", parseJSON: parseJSON}
+	stderrLog := &lineLogger{log: logger, stream: "stderr", keep: stderrTailLines, parseJSON: parseJSON}
 	cmd.Stdout, cmd.Stderr = stdoutLog, stderrLog
 	err := cmd.Run()
 	stdoutLog.flush()

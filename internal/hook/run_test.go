@@ -87,6 +87,8 @@ printf 'no newline at end'
 		Inputs:  map[string][]byte{"VALUES_PATH": []byte(`{"global":{}}`)},
 		Outputs: []string{"VALUES_JSON_PATCH_PATH"},
 		Logger:  jsonLogger(&logs),
+
+		ProxyJSONLogs: true,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -256,5 +258,20 @@ exit 0
 	}
 	if !strings.Contains(logs.String(), "background process kept its output open") {
 		t.Errorf("no warning in logs:\n%s", logs.String())
+	}
+}
+
+// Without ProxyJSONLogs (LOG_PROXY_HOOK_JSON unset) a JSON line is logged
+// verbatim, as shell-operator does by default.
+func TestJSONOutputVerbatimByDefault(t *testing.T) {
+	path := writeScript(t, t.TempDir(), "j.sh", `echo '{"level":"error","msg":"looks structured"}'`)
+	var logs syncBuffer
+	h := &Hook{Name: "j.sh", Path: path, Config: Config{Version: ConfigV1}}
+	if _, err := Run(context.Background(), h, nil, RunOptions{TmpDir: t.TempDir(), Logger: jsonLogger(&logs)}); err != nil {
+		t.Fatal(err)
+	}
+	want := `"level":"INFO","msg":"{\"level\":\"error\",\"msg\":\"looks structured\"}","hook":"j.sh","output":"stdout"`
+	if !strings.Contains(logs.String(), want) {
+		t.Fatalf("logs:\n%s\nmissing %s", logs.String(), want)
 	}
 }

@@ -44,9 +44,11 @@ func (e *engine) runHook(ctx context.Context, queueName string, t queue.Task) er
 
 	start := time.Now()
 	res, runErr := e.s.opts.Executor.Run(ctx, &h.Hook, contexts, hook.RunOptions{
-		TmpDir: e.s.opts.TempDir,
-		Env:    e.s.opts.Env,
-		Logger: e.s.log.With("binding", p.binding, "queue", queueName),
+		TmpDir:        e.s.opts.TempDir,
+		Env:           e.s.opts.Env,
+		Logger:        e.s.log.With("binding", p.binding, "queue", queueName),
+		KeepFiles:     e.s.opts.KeepTmpFiles,
+		ProxyJSONLogs: e.s.opts.ProxyHookJSONLogs,
 	})
 	e.s.metrics.HookRunSeconds.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
 	if res != nil {

@@ -46,6 +46,12 @@ type Options struct {
 	// JqLibraryPath lists directories searched for jq modules that binding
 	// jqFilters import or include.
 	JqLibraryPath []string
+	// KeepTmpFiles leaves each run's files (binding context, outputs) in
+	// TempDir (shell-operator's DEBUG_KEEP_TMP_FILES).
+	KeepTmpFiles bool
+	// ProxyHookJSONLogs logs hook output lines holding a JSON object as
+	// structured records (shell-operator's LOG_PROXY_HOOK_JSON).
+	ProxyHookJSONLogs bool
 	// Env is added to the environment of every hook run.
 	Env []string
 	// AccumulateUngroupedMetrics keeps hook metrics without a "group" across

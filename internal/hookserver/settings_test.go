@@ -2,6 +2,9 @@ package hookserver
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +82,28 @@ schedule: [{name: tick, crontab: "* * * * * *", queue: limited}]
 	}
 	if n := len(ts.runs(t, "limited")); n != 2 {
 		t.Fatalf("runs = %d, want the burst of 2", n)
+	}
+}
+
+// KeepTmpFiles (DEBUG_KEEP_TMP_FILES) leaves each run's binding context in
+// TempDir.
+func TestKeepTmpFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeHook(t, dir, "startup.sh", "configVersion: v1\nonStartup: 1", "true")
+	tmp := t.TempDir()
+	ts := startServer(t, dir, func(o *Options) { o.TempDir, o.KeepTmpFiles = tmp, true })
+	ts.waitReady(t)
+	matches, err := filepath.Glob(filepath.Join(tmp, "hook-startup.sh-*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contexts string
+	for _, m := range matches {
+		if b, err := os.ReadFile(m); err == nil && strings.Contains(string(b), `"binding":"onStartup"`) {
+			contexts = m
+		}
+	}
+	if contexts == "" {
+		t.Fatalf("no kept binding context in %s: %v", tmp, matches)
 	}
 }
