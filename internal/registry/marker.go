@@ -32,8 +32,25 @@ type PullMarker struct {
 	Module  string `json:"module,omitempty"`
 	Version string `json:"version,omitempty"`
 	Digest  string `json:"digest,omitempty"`
-	// DirID identifies the directory written (device:inode where the OS has them).
-	DirID string `json:"dirID,omitempty"`
+	// DirID identifies the directory written (device:inode where the OS has
+	// them) and Entries are its top-level names: both must still match for
+	// the marker to count (inode numbers alone are reused at once).
+	DirID   string   `json:"dirID,omitempty"`
+	Entries []string `json:"entries,omitempty"`
+}
+
+// describes reports whether m is the marker of the directory dir (fi its Lstat): same
+// identity, and every top-level entry the pull wrote is still there.
+func (m *PullMarker) describes(dir string, fi fs.FileInfo) bool {
+	if m.DirID != dirID(fi) {
+		return false
+	}
+	for _, e := range m.Entries {
+		if _, err := os.Lstat(filepath.Join(dir, e)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // NotPulledError refuses to replace a non-empty directory that deckhand did
@@ -89,7 +106,7 @@ func checkReplaceable(dest string, force bool) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if m, err := ReadPullMarker(dest); err == nil && m.DirID == dirID(fi) {
+	if m, err := ReadPullMarker(dest); err == nil && m.describes(dest, fi) {
 		return nil
 	}
 	return &NotPulledError{Dir: dest, Holds: entries[0].Name()}
@@ -105,6 +122,14 @@ func stageMarker(tmp, dest string, m PullMarker) (commit func(), abort func(), e
 		return nil, nil, err
 	}
 	m.DirID = dirID(fi)
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.Entries = nil
+	for _, e := range entries {
+		m.Entries = append(m.Entries, e.Name())
+	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, nil, err

@@ -69,7 +69,8 @@ func TestPullMarker(t *testing.T) {
 			t.Fatalf("pulled tree not replaced as a whole: %v", err)
 		}
 
-		// The tree deleted and the name reused: the stale marker does not count.
+		// The tree deleted and the name reused (the inode number may well be
+		// reused too): the stale marker does not count.
 		if err := os.RemoveAll(dest); err != nil {
 			t.Fatal(err)
 		}
