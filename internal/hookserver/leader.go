@@ -107,9 +107,10 @@ func runLeading(ctx context.Context, cfg *rest.Config, le LeaderElection, onLead
 	// Run returns when ctx is done or the Lease could not be renewed; in both
 	// cases the context given to lead is cancelled first.
 	elector.Run(ctx)
-	started := guard.stop()
+	guard.stop()
 	relErr := releaseLease(ctx, lock, le.Identity)
-	if started && ctx.Err() == nil {
+	// Run returns with ctx live only after it held and lost the Lease.
+	if ctx.Err() == nil {
 		return errors.Join(errLostLease, relErr)
 	}
 	return relErr
