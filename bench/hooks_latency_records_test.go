@@ -29,7 +29,7 @@ func readLatencyOut(b *testing.B, path string) (map[int]int64, bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }()
 	starts := map[int]int64{}
 	synced := false
 	sc := bufio.NewScanner(file)
@@ -110,7 +110,7 @@ func hookRunSeconds(b *testing.B, addr string) histogramTotals {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		b.Fatal(err)
