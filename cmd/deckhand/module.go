@@ -98,6 +98,10 @@ Rules are silenced per module with dmt's .dmtlint.yaml. Output: file:line: rule-
 			if n := res.Errors(); n > 0 {
 				return fmt.Errorf("module %s: %d lint error(s)", dir, n)
 			}
+			if format != "json" {
+				// A summary on stderr, so stdout stays the list of problems.
+				fmt.Fprintf(cmd.ErrOrStderr(), "module %s: %d problem(s), no errors\n", dir, len(res.Problems))
+			}
 			return nil
 		},
 	}

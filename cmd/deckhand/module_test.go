@@ -36,7 +36,7 @@ func TestModuleInitLintRender(t *testing.T) {
 	}
 
 	out, err = runModuleCLI(t, "module", "lint", dir)
-	if err != nil || out != "" {
+	if err != nil || out != "module "+dir+": 0 problem(s), no errors\n" {
 		t.Fatalf("lint of a new module: %v\n%s", err, out)
 	}
 	out, err = runModuleCLI(t, "module", "lint", dir, "--format", "json")
