@@ -63,7 +63,7 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 	}
 
 	// The version (bundle + release:vX) must be new, identical, or forced.
-	todo := map[name.Reference]remote.Taggable{}
+	pending := map[name.Reference]remote.Taggable{}
 	same := 0
 	for i := range 2 {
 		desc, err := c.head(ctx, refs[i])
@@ -72,13 +72,13 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 		}
 		switch {
 		case desc == nil:
-			todo[refs[i]] = places[i].Image
+			pending[refs[i]] = places[i].Image
 		case desc.Digest.String() == places[i].Digest:
 			same++
 		case !opts.Force:
 			return nil, fmt.Errorf("%s has digest %s, this build is %s: %w (use --force to overwrite)", refs[i], desc.Digest, places[i].Digest, ErrVersionExists)
 		default:
-			todo[refs[i]] = places[i].Image
+			pending[refs[i]] = places[i].Image
 		}
 	}
 	res.Unchanged = same == 2
@@ -100,7 +100,7 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 		if err != nil {
 			return nil, fmt.Errorf("copying image %s from %s: %w", img.Key, img.Ref, err)
 		}
-		todo[target] = t
+		pending[target] = t
 	}
 
 	// Digests recorded without a source to copy from must already be there.
@@ -123,8 +123,8 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 		res.Images[key] = target.String()
 	}
 
-	if len(todo) > 0 {
-		if err := c.multiWrite(ctx, todo, opts.Progress); err != nil {
+	if len(pending) > 0 {
+		if err := c.multiWrite(ctx, pending, opts.Progress); err != nil {
 			return nil, fmt.Errorf("pushing %s %s to %s: %w", a.Module, a.Version, src, err)
 		}
 	}
@@ -161,10 +161,10 @@ func (c *Client) fetchTaggable(ctx context.Context, ref name.Reference) (remote.
 	}
 }
 
-// multiWrite pushes todo with one progress stream.
-func (c *Client) multiWrite(ctx context.Context, todo map[name.Reference]remote.Taggable, progress ProgressFunc) error {
+// multiWrite pushes pending with one progress stream.
+func (c *Client) multiWrite(ctx context.Context, pending map[name.Reference]remote.Taggable, progress ProgressFunc) error {
 	if progress == nil {
-		return remote.MultiWrite(todo, c.remoteOptions(ctx)...)
+		return remote.MultiWrite(pending, c.remoteOptions(ctx)...)
 	}
 	updates := make(chan v1.Update, 16)
 	done := make(chan struct{})
@@ -183,7 +183,7 @@ func (c *Client) multiWrite(ctx context.Context, todo map[name.Reference]remote.
 			}
 		}
 	}()
-	err := remote.MultiWrite(todo, c.remoteOptions(ctx, remote.WithProgress(updates))...)
+	err := remote.MultiWrite(pending, c.remoteOptions(ctx, remote.WithProgress(updates))...)
 	close(done)
 	<-forwarded
 	return err
