@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,7 +36,7 @@ echo run >> "` + dir + `/runs"
 			env = append(env, kv)
 		}
 	}
-	addrs := []string{startHooksServe(t, bin, env, dir, leaseNS), startHooksServe(t, bin, env, dir, leaseNS)}
+	addrs := []string{startLeaderReplica(t, bin, env, dir, leaseNS), startLeaderReplica(t, bin, env, dir, leaseNS)}
 	testenv.WaitFor(t, 60*time.Second, "one leader and one standby", func() (bool, string) {
 		var roles []string
 		leaders, standbys := 0, 0
@@ -65,31 +62,11 @@ echo run >> "` + dir + `/runs"
 
 // startHooksServe starts `deckhand hooks serve --leader-elect` until the test
 // ends and returns its debug address (--debug-address).
-func startHooksServe(t *testing.T, bin string, env []string, dir, leaseNS string) string {
+func startLeaderReplica(t *testing.T, bin string, env []string, dir, leaseNS string) string {
 	t.Helper()
 	addr := freeHooksAddr(t)
-	serve := exec.Command(bin, "hooks", "serve", "--hooks-dir", filepath.Join(dir, "hooks"),
+	startHooksServe(t, bin, env, "--hooks-dir", filepath.Join(dir, "hooks"),
 		"--kubeconfig", testenv.ControlPlane(t).KubeconfigPath, "--listen-address", freeHooksAddr(t), "--debug-address", addr, "--tmp-dir", t.TempDir(),
 		"--leader-elect", "--lease-namespace", leaseNS)
-	serve.Env = env
-	var stderr bytes.Buffer
-	serve.Stderr = &stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- serve.Wait() }()
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("hooks serve exited with %v after SIGTERM\n%s", err, stderr.String())
-			}
-		case <-time.After(30 * time.Second):
-			_ = serve.Process.Kill()
-			t.Errorf("hooks serve did not stop on SIGTERM")
-		}
-	})
 	return addr
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,27 +55,8 @@ jq -c . "$BINDING_CONTEXT_PATH" >> "` + dir + `/runs"
 		t.Fatal(err)
 	}
 	addr := freeHooksAddr(t)
-	serve := exec.Command(bin, "hooks", "serve", "--hooks-dir", filepath.Join(dir, "hooks"),
+	stderr := startHooksServe(t, bin, nil, "--hooks-dir", filepath.Join(dir, "hooks"),
 		"--kubeconfig", cp.KubeconfigPath, "--listen-address", freeHooksAddr(t), "--debug-address", addr, "--tmp-dir", t.TempDir())
-	var stderr bytes.Buffer
-	serve.Stderr = &stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- serve.Wait() }()
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("hooks serve exited with %v after SIGTERM\n%s", err, stderr.String())
-			}
-		case <-time.After(30 * time.Second):
-			_ = serve.Process.Kill()
-			t.Errorf("hooks serve did not stop on SIGTERM")
-		}
-	})
 
 	testenv.WaitFor(t, 60*time.Second, "the hook's Synchronization run", func() (bool, string) {
 		b, _ := os.ReadFile(filepath.Join(dir, "runs"))
@@ -133,4 +115,51 @@ func freeHooksAddr(t *testing.T) string {
 	}
 	defer func() { _ = l.Close() }()
 	return fmt.Sprint(l.Addr())
+}
+
+// startHooksServe runs `deckhand hooks serve ARGS...` as a separate process
+// and, after the test, stops it with SIGTERM and checks it exits cleanly. The
+// returned buffer collects its stderr, for failure messages.
+func startHooksServe(t *testing.T, bin string, env []string, args ...string) *syncBuffer {
+	t.Helper()
+	serve := exec.Command(bin, append([]string{"hooks", "serve"}, args...)...)
+	serve.Env = env
+	stderr := &syncBuffer{}
+	serve.Stderr = stderr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- serve.Wait() }()
+	t.Cleanup(func() {
+		_ = serve.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("hooks serve exited with %v after SIGTERM\n%s", err, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			_ = serve.Process.Kill()
+			t.Errorf("hooks serve did not stop on SIGTERM")
+		}
+	})
+	return stderr
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the child process writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
