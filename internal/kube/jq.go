@@ -10,8 +10,9 @@ import (
 
 // jqProgram is a jq filter compiled once with gojq and run on many objects.
 type jqProgram struct {
-	code *gojq.Code
-	src  string
+	code  *gojq.Code
+	src   string
+	reads *readTree // what the program can read of its input; nil: all of it
 }
 
 // compileJQ compiles src; libraryPaths are directories searched for jq
@@ -29,7 +30,7 @@ func compileJQ(src string, libraryPaths ...string) (*jqProgram, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling jq %q: %w", src, err)
 	}
-	return &jqProgram{code: code, src: src}, nil
+	return &jqProgram{code: code, src: src, reads: jqReads(q)}, nil
 }
 
 // outputs runs the program on v (a decoded JSON value; integers of any Go

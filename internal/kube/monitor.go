@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -261,7 +262,7 @@ func (m *Monitor) removeSourcesLocked(ns string) {
 // projectingWatch); listed ones are projected by the store.
 func (m *Monitor) objectListWatch(store sourceStore, ns, labelSel, fieldSel string) *cache.ListWatch {
 	var lw *cache.ListWatch
-	if rc := m.client.protobuf.client(m.res); rc != nil {
+	if rc := m.client.protobuf.filteredClient(m.res, m.wireFilter()); rc != nil {
 		tweak := func(o *metav1.ListOptions) {
 			o.LabelSelector = labelSel
 			o.FieldSelector = fieldSel
@@ -279,6 +280,19 @@ func (m *Monitor) objectListWatch(store sourceStore, ns, labelSel, fieldSel stri
 		return newProjectingWatch(ctx, w, store.projectObject), nil
 	}
 	return lw
+}
+
+// wireFilter plans what of each watched object's protobuf the jqFilter
+// never reads (nil: decode everything).
+func (m *Monitor) wireFilter() *wireFilter {
+	if m.spec.pruner == nil {
+		return nil
+	}
+	obj, err := scheme.Scheme.New(m.gvk())
+	if err != nil {
+		return nil
+	}
+	return newWireFilter(m.gvk(), obj, m.spec.pruner.reads)
 }
 
 // noteError remembers the last API error of src for WaitForSync.

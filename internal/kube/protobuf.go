@@ -75,21 +75,64 @@ func (p *protobufWire) client(res Resource) rest.Interface {
 	if rc, ok := p.clients[gv]; ok {
 		return rc
 	}
+	rc := p.newClient(gv, scheme.Codecs.WithoutConversion())
+	if rc != nil {
+		p.clients[gv] = rc
+	}
+	return rc
+}
+
+// filteredClient is client(res) with every watched object passed through
+// f before it is decoded (see wireFilter): a REST client of its own, sharing
+// the HTTP client. Without f it is client(res).
+func (p *protobufWire) filteredClient(res Resource, f *wireFilter) rest.Interface {
+	if p.client(res) == nil || f == nil {
+		return p.client(res)
+	}
+	return p.newClient(res.GVR.GroupVersion(), filteringCodecs{NegotiatedSerializer: scheme.Codecs.WithoutConversion(), filter: f})
+}
+
+func (p *protobufWire) newClient(gv schema.GroupVersion, codecs runtime.NegotiatedSerializer) rest.Interface {
 	cfg := rest.CopyConfig(p.cfg)
 	cfg.GroupVersion = &gv
 	cfg.APIPath = "/apis"
 	if gv.Group == "" {
 		cfg.APIPath = "/api"
 	}
-	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	cfg.NegotiatedSerializer = codecs
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	rc, err := rest.RESTClientForConfigAndClient(cfg, p.httpClient)
 	if err != nil {
 		return nil // JSON still works
 	}
-	p.clients[gv] = rc
 	return rc
+}
+
+// filteringCodecs is client-go's codecs with the protobuf decoder behind a
+// wireFilter.
+type filteringCodecs struct {
+	runtime.NegotiatedSerializer
+	filter *wireFilter
+}
+
+func (c filteringCodecs) SupportedMediaTypes() []runtime.SerializerInfo {
+	infos := slices.Clone(c.NegotiatedSerializer.SupportedMediaTypes())
+	for i := range infos {
+		if infos[i].MediaType == runtime.ContentTypeProtobuf {
+			infos[i].Serializer = filteringDecoder{Serializer: infos[i].Serializer, filter: c.filter}
+		}
+	}
+	return infos
+}
+
+type filteringDecoder struct {
+	runtime.Serializer
+	filter *wireFilter
+}
+
+func (d filteringDecoder) Decode(data []byte, gvk *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	return d.Serializer.Decode(d.filter.filter(data), gvk, into)
 }
 
 // serverNotNewer compares the API server's minor version with the one of the
@@ -147,8 +190,9 @@ func protobufListWatch(rc rest.Interface, res Resource, ns string, tweak func(*m
 // asUnstructured returns obj (from a watch or list, possibly a tombstone) as
 // the unstructured object jq filters read: a typed object from the protobuf
 // path is converted, with apiVersion and kind set as the API server's JSON
-// has them.
-func asUnstructured(obj any, gvk schema.GroupVersionKind) (*unstructured.Unstructured, error) {
+// has them. Of a typed object only what p says the jqFilter reads is
+// converted (p may be nil).
+func asUnstructured(obj any, gvk schema.GroupVersionKind, p *pruner) (*unstructured.Unstructured, error) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
@@ -156,7 +200,10 @@ func asUnstructured(obj any, gvk schema.GroupVersionKind) (*unstructured.Unstruc
 	case *unstructured.Unstructured:
 		return o, nil
 	case runtime.Object:
-		m, err := typedToMap(o)
+		m, pruned, err := p.toMap(o)
+		if !pruned {
+			m, err = typedToMap(o)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("converting %T: %w", o, err)
 		}

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/mod/modfile"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/deckhand-dev/deckhand/internal/testenv"
@@ -25,6 +27,51 @@ import (
 // booleans, resource quantities, int-or-string ports, pointers, defaulted
 // pod fields, managedFields, timestamps; cluster-scoped kinds too.
 func TestProtobufWireMatchesJSON(t *testing.T) {
+	c, ns := wireObjects(t)
+	identity, err := compileJQ(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range wireKinds {
+		t.Run(kind, func(t *testing.T) {
+			pbItems, jsonItems, gvk := listBothWays(t, c, ns, kind)
+			for i, item := range pbItems {
+				fromPB, err := asUnstructured(item, gvk, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fromJSON := &jsonItems[i]
+				pbOut, err := identity.filter(fromPB.Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				jsonOut, err := identity.filter(fromJSON.Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(pbOut) != string(jsonOut) {
+					t.Errorf("%s %s: jq input differs\nprotobuf: %s\njson:     %s", kind, fromJSON.GetName(), pbOut, jsonOut)
+				}
+				if !reflect.DeepEqual(jqInput(fromPB.Object), jqInput(fromJSON.Object)) {
+					t.Errorf("%s %s: normalized maps differ", kind, fromJSON.GetName())
+				}
+			}
+		})
+	}
+}
+
+// wireKinds are the kinds wireObjects covers. Cluster-scoped kinds are
+// listed whole: the bootstrap ClusterRoles, system PriorityClasses and
+// namespaces add objects not written here.
+var wireKinds = []string{"ConfigMap", "Secret", "Service", "Deployment", "Role", "Pod", "PriorityClass", "ClusterRole", "Namespace"}
+
+// wireObjects writes objects of several built-in kinds into a new namespace.
+// They include the cases protobuf could lose: empty and nil slices/maps,
+// binaryData, int32 and int64 fields, booleans, resource quantities,
+// int-or-string ports, pointers, defaulted pod fields, managedFields,
+// timestamps.
+func wireObjects(t *testing.T) (*Client, string) {
+	t.Helper()
 	cfg := testenv.ControlPlane(t).Config
 	c, err := NewClient(cfg)
 	if err != nil {
@@ -99,71 +146,52 @@ globalDefault: false
 	t.Cleanup(func() {
 		_ = c.Dynamic().Resource(schema.GroupVersionResource{Group: "scheduling.k8s.io", Version: "v1", Resource: "priorityclasses"}).Delete(context.Background(), ns+"-pc", metav1.DeleteOptions{})
 	})
+	return c, ns
+}
 
-	// Cluster-scoped kinds are listed whole: the bootstrap ClusterRoles,
-	// system PriorityClasses and namespaces add objects not written here.
-	for _, kind := range []string{"ConfigMap", "Secret", "Service", "Deployment", "Role", "Pod", "PriorityClass", "ClusterRole", "Namespace"} {
-		t.Run(kind, func(t *testing.T) {
-			res, err := c.Resolve("", kind)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rc := c.protobuf.client(res)
-			if rc == nil {
-				t.Fatalf("%s: the protobuf path is not used against a server of the compiled-in version", kind)
-			}
-			ctx := context.Background()
-			opts := metav1.ListOptions{}
-			if kind == "Namespace" { // others' namespaces may be terminating
-				opts.FieldSelector = "metadata.name=" + ns
-			}
-			jsonList, err := c.resourceClient(res, ns).List(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lw := protobufListWatch(rc, res, ns, func(*metav1.ListOptions) {}, func(error) {})
-			pbList, err := lw.ListWithContext(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pbItems, err := meta.ExtractList(pbList)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(pbItems) != len(jsonList.Items) || len(pbItems) == 0 {
-				t.Fatalf("protobuf listed %d objects, JSON %d", len(pbItems), len(jsonList.Items))
-			}
-			identity, err := compileJQ(".")
-			if err != nil {
-				t.Fatal(err)
-			}
-			gvk := res.GVR.GroupVersion().WithKind(res.Kind)
-			for i, item := range pbItems {
-				fromPB, err := asUnstructured(item, gvk)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fromJSON := &jsonList.Items[i]
-				if fromPB.GetName() != fromJSON.GetName() {
-					t.Fatalf("order differs: %s vs %s", fromPB.GetName(), fromJSON.GetName())
-				}
-				pbOut, err := identity.filter(fromPB.Object)
-				if err != nil {
-					t.Fatal(err)
-				}
-				jsonOut, err := identity.filter(fromJSON.Object)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if string(pbOut) != string(jsonOut) {
-					t.Errorf("%s %s: jq input differs\nprotobuf: %s\njson:     %s", kind, fromJSON.GetName(), pbOut, jsonOut)
-				}
-				if !reflect.DeepEqual(jqInput(fromPB.Object), jqInput(fromJSON.Object)) {
-					t.Errorf("%s %s: normalized maps differ", kind, fromJSON.GetName())
-				}
-			}
-		})
+// listBothWays lists kind in ns over protobuf (Go types) and over JSON
+// (unstructured), in the same order.
+func listBothWays(t *testing.T, c *Client, ns, kind string) ([]runtime.Object, []unstructured.Unstructured, schema.GroupVersionKind) {
+	t.Helper()
+	res, err := c.Resolve("", kind)
+	if err != nil {
+		t.Fatal(err)
 	}
+	rc := c.protobuf.client(res)
+	if rc == nil {
+		t.Fatalf("%s: the protobuf path is not used against a server of the compiled-in version", kind)
+	}
+	ctx := context.Background()
+	opts := metav1.ListOptions{}
+	if kind == "Namespace" { // others' namespaces may be terminating
+		opts.FieldSelector = "metadata.name=" + ns
+	}
+	jsonList, err := c.resourceClient(res, ns).List(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lw := protobufListWatch(rc, res, ns, func(*metav1.ListOptions) {}, func(error) {})
+	pbList, err := lw.ListWithContext(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pbItems, err := meta.ExtractList(pbList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pbItems) != len(jsonList.Items) || len(pbItems) == 0 {
+		t.Fatalf("protobuf listed %d objects, JSON %d", len(pbItems), len(jsonList.Items))
+	}
+	for i, item := range pbItems {
+		a, err := meta.Accessor(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.GetName() != jsonList.Items[i].GetName() {
+			t.Fatalf("order differs: %s vs %s", a.GetName(), jsonList.Items[i].GetName())
+		}
+	}
+	return pbItems, jsonList.Items, res.GVR.GroupVersion().WithKind(res.Kind)
 }
 
 // TestAPITypesMinorMatchesGoMod checks apiTypesMinor against the k8s.io/api

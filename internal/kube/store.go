@@ -133,7 +133,7 @@ func (s sourceStore) project(obj any) (key objKey, e *entry, keyErr, err error) 
 	if p, ok := obj.(*projected); ok {
 		return objKey{namespace: p.Namespace, name: p.Name}, p.entry, nil, p.err
 	}
-	u, keyErr := asUnstructured(obj, s.m.gvk())
+	u, keyErr := asUnstructured(obj, s.m.gvk(), s.m.spec.pruner)
 	if keyErr != nil {
 		return objKey{}, nil, keyErr, keyErr
 	}

@@ -72,6 +72,7 @@ type compiledSpec struct {
 	nsByLabels    bool   // namespace.labelSelector is set
 	nsSelector    string // its string form ("" selects every namespace)
 	jq            *jqProgram
+	pruner        *pruner // clears what jq never reads before conversion; nil: convert all
 }
 
 func compileSpec(s WatchSpec, jqLibraryPaths []string) (*compiledSpec, error) {
@@ -128,6 +129,17 @@ func compileSpec(s WatchSpec, jqLibraryPaths []string) (*compiledSpec, error) {
 			return fail("jqFilter", err)
 		}
 		c.jq = prog
+		if !s.KeepFullObjectsInMemory && prog.reads != nil {
+			// The entry's key is read from the converted object, the
+			// reflector reads the resourceVersion of watched ones.
+			meta := prog.reads.child("metadata")
+			if !meta.all {
+				meta.child("name")
+				meta.child("namespace")
+				meta.child("resourceVersion")
+			}
+			c.pruner = newPruner(prog.reads)
+		}
 	}
 	return c, nil
 }
