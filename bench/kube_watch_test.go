@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -89,17 +90,26 @@ func BenchmarkKubeWatch(b *testing.B) {
 			inf := f.Core().V1().ConfigMaps().Informer()
 			return runInformer(b, ctx, inf)
 		}
-		// Each watch runs twice, in the order A B C C B A, and the two
-		// figures are averaged: whichever runs first after the namespace's
-		// objects were written (or after a GC-heavy neighbour) is not
-		// favoured or penalized.
-		mon1 := measureWatch(b, "monitor", monitor)
-		dyn1 := measureWatch(b, "dynamic informer", dynamicInformer)
-		typed1 := measureWatch(b, "typed informer", typedInformer)
-		typed2 := measureWatch(b, "typed informer", typedInformer)
-		dyn2 := measureWatch(b, "dynamic informer", dynamicInformer)
-		mon2 := measureWatch(b, "monitor", monitor)
-		mon, dynInf, typedInf := mon1.mean(mon2), dyn1.mean(dyn2), typed1.mean(typed2)
+		// Each watch runs kubeWatchRounds times, the order rotating every
+		// round so each goes first as often as the others (whichever runs
+		// right after the objects were written, or after a GC-heavy
+		// neighbour, is neither favoured nor penalized), and the median of
+		// each figure is kept: on a shared machine one pass can be slowed
+		// by a neighbour, which a median ignores and a mean does not.
+		watches := []struct {
+			name  string
+			start func(context.Context) (int, func())
+		}{{"monitor", monitor}, {"typed informer", typedInformer}, {"dynamic informer", dynamicInformer}}
+		passes := make([][]watchFigures, len(watches))
+		for round := range kubeWatchRounds {
+			for i := range watches {
+				w := (i + round) % len(watches)
+				passes[w] = append(passes[w], measureWatch(b, watches[w].name, watches[w].start))
+			}
+		}
+		mon, typedInf, dynInf := median(passes[0]), median(passes[1]), median(passes[2])
+		b.Logf("medians of %d passes: monitor sync %.1f ms (CPU %.1f ms), typed informer sync %.1f ms (CPU %.1f ms), dynamic informer sync %.1f ms (CPU %.1f ms); sync ratio monitor/typed %.2f",
+			kubeWatchRounds, mon.syncMS, mon.cpuMS, typedInf.syncMS, typedInf.cpuMS, dynInf.syncMS, dynInf.cpuMS, mon.syncMS/typedInf.syncMS)
 		b.ReportMetric(mon.syncMS, "monitor-sync-ms")
 		b.ReportMetric(mon.heapPerObj, "monitor-heap-B/obj")
 		b.ReportMetric(dynInf.syncMS, "dyninformer-sync-ms")
@@ -117,6 +127,9 @@ func BenchmarkKubeWatch(b *testing.B) {
 	}
 }
 
+// kubeWatchRounds is how many times each watch runs per iteration.
+const kubeWatchRounds = 5
+
 type watchFigures struct {
 	syncMS      float64
 	cpuMS       float64 // this process's user+system CPU until synchronized (the client's work; the API server is another process)
@@ -124,12 +137,24 @@ type watchFigures struct {
 	allocPerObj float64 // HeapAlloc delta (live bytes)
 }
 
-func (f watchFigures) mean(g watchFigures) watchFigures {
+// median is the median of each figure over passes, taken figure by figure.
+func median(passes []watchFigures) watchFigures {
+	mid := func(get func(watchFigures) float64) float64 {
+		v := make([]float64, len(passes))
+		for i, p := range passes {
+			v[i] = get(p)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
 	return watchFigures{
-		syncMS:      (f.syncMS + g.syncMS) / 2,
-		cpuMS:       (f.cpuMS + g.cpuMS) / 2,
-		heapPerObj:  (f.heapPerObj + g.heapPerObj) / 2,
-		allocPerObj: (f.allocPerObj + g.allocPerObj) / 2,
+		syncMS:      mid(func(f watchFigures) float64 { return f.syncMS }),
+		cpuMS:       mid(func(f watchFigures) float64 { return f.cpuMS }),
+		heapPerObj:  mid(func(f watchFigures) float64 { return f.heapPerObj }),
+		allocPerObj: mid(func(f watchFigures) float64 { return f.allocPerObj }),
 	}
 }
 
