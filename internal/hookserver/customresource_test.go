@@ -14,29 +14,6 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
-const widgetCRD = `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.hooktest.deckhand.dev}
-spec:
-  group: hooktest.deckhand.dev
-  names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wdg]}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-              color: {type: string}
-`
-
 // A hook watching a custom resource whose CRD does not exist yet: enabling
 // the binding fails (visible in /debug/queues) and is retried until the CRD
 // appears, then Synchronization and events flow.
@@ -48,7 +25,7 @@ func TestCustomResourceHook(t *testing.T) {
 configVersion: v1
 kubernetes:
 - name: widgets
-  apiVersion: hooktest.deckhand.dev/v1
+  apiVersion: test.deckhand.io/v1
   kind: wdg
   namespace: {nameSelector: {matchNames: [`+ns+`]}}
   jqFilter: .spec
@@ -70,18 +47,18 @@ kubernetes:
 		return false, body
 	})
 
-	testenv.Apply(t, cfg, widgetCRD)
+	testenv.Apply(t, cfg, testenv.WidgetCRD)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	t.Cleanup(func() {
 		crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-		_ = dyn.Resource(crds).Delete(context.Background(), "widgets.hooktest.deckhand.dev", metav1.DeleteOptions{})
+		_ = dyn.Resource(crds).Delete(context.Background(), "widgets.test.deckhand.io", metav1.DeleteOptions{})
 	})
 	ts.waitContexts(t, "widgets", "Synchronization after the CRD appeared",
 		`[{"binding":"widgets","type":"Synchronization","objects":[]}]`)
 	ts.waitReady(t)
 
 	testenv.Apply(t, cfg, `
-apiVersion: hooktest.deckhand.dev/v1
+apiVersion: test.deckhand.io/v1
 kind: Widget
 metadata: {name: w1, namespace: `+ns+`}
 spec: {size: 3, color: blue}

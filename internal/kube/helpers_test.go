@@ -12,35 +12,11 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
-// widgetCRD is a namespaced custom resource with a status subresource, kind
-// Widget, plural widgets, short name wdg.
-const widgetCRD = `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.test.deckhand.io
-spec:
-  group: test.deckhand.io
-  scope: Namespaced
-  names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wdg], listKind: WidgetList}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    subresources: {status: {}}
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
-          status: {type: object, x-kubernetes-preserve-unknown-fields: true}
-`
-
-// installWidgetCRD applies the Widget CRD and waits until it is served.
+// installWidgetCRD applies testenv.WidgetCRD and waits until c serves it.
 func installWidgetCRD(t *testing.T, c *Client) {
 	t.Helper()
 	cp := testenv.ControlPlane(t)
-	testenv.Apply(t, cp.Config, widgetCRD)
+	testenv.Apply(t, cp.Config, testenv.WidgetCRD)
 	testenv.WaitFor(t, 30*time.Second, "Widget CRD served", func() (bool, string) {
 		r, err := c.Resolve("test.deckhand.io/v1", "Widget")
 		if err != nil {

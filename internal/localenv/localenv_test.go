@@ -21,29 +21,6 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-const widgetCRD = `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.test.deckhand.io
-spec:
-  group: test.deckhand.io
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wdg]}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-`
-
 // TestControlPlaneServesCustomResources proves the API server is real: a CRD
 // is established, and a custom object is created, watched and deleted.
 func TestControlPlaneServesCustomResources(t *testing.T) {
@@ -55,7 +32,7 @@ func TestControlPlaneServesCustomResources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Apply(t, cp.Config, widgetCRD)
+	testenv.Apply(t, cp.Config, testenv.WidgetCRD)
 	testenv.WaitForCondition(t, cp.Config, apiextv1.SchemeGroupVersion.WithResource("customresourcedefinitions"),
 		"", "widgets.test.deckhand.io", "Established", 30*time.Second)
 
