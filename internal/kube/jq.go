@@ -37,7 +37,12 @@ func compileJQ(src string, libraryPaths ...string) (*jqProgram, error) {
 // type are accepted) and collects its outputs. `halt` stops the program
 // without an error, as in shell-operator.
 func (p *jqProgram) outputs(v any) ([]any, error) {
-	iter := p.code.Run(jqInput(v))
+	return p.run(jqInput(v))
+}
+
+// run is outputs on a value whose integers are already int.
+func (p *jqProgram) run(v any) ([]any, error) {
+	iter := p.code.Run(v)
 	var out []any
 	for {
 		r, ok := iter.Next()
@@ -61,7 +66,13 @@ func (p *jqProgram) outputs(v any) ([]any, error) {
 // keys and HTML characters escaped (encoding/json defaults, which
 // shell-operator's goccy/go-json reproduces).
 func (p *jqProgram) filter(v any) ([]byte, error) {
-	out, err := p.outputs(v)
+	return p.filterNormalized(jqInput(v))
+}
+
+// filterNormalized is filter on a value whose integers are already int (the
+// pruner's output), which spares the walk over it.
+func (p *jqProgram) filterNormalized(v any) ([]byte, error) {
+	out, err := p.run(v)
 	if err != nil {
 		return nil, err
 	}

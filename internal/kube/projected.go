@@ -36,39 +36,48 @@ func (p *projected) DeepCopyObject() kruntime.Object {
 // they arrive, and hands the events on in their original order. During a
 // large initial list (streamed as watch events) the jqFilter and the
 // conversion so run on every core next to the decoding, instead of one
-// after the other.
+// after the other. Events already waiting are taken as one batch, so a
+// burst costs one hand-off per batch rather than per event.
 type projectingWatch struct {
 	in     watch.Interface
 	out    chan watch.Event
 	cancel context.CancelFunc
 }
 
-// pending is one event being projected; done is closed when ev is ready.
-type pending struct {
-	ev   watch.Event
+// batch is a run of consecutive events; done is closed when all are
+// projected.
+type batch struct {
+	evs  []watch.Event
 	done chan struct{}
 }
+
+// maxBatch bounds a batch, so a burst is still spread over the workers.
+const maxBatch = 64
 
 func newProjectingWatch(ctx context.Context, in watch.Interface, project func(kruntime.Object) kruntime.Object) watch.Interface {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &projectingWatch{in: in, out: make(chan watch.Event), cancel: cancel}
 	workers := runtime.GOMAXPROCS(0)
-	ordered := make(chan *pending, 256*workers)
-	work := make(chan *pending, 256*workers)
+	ordered := make(chan *batch, 8*workers)
+	work := make(chan *batch, 8*workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for p := range work {
-				p.ev.Object = project(p.ev.Object)
-				close(p.done)
+			for b := range work {
+				for i := range b.evs {
+					projectEvent(&b.evs[i], project)
+				}
+				close(b.done)
 			}
 		})
 	}
-	// reader: hands each event to the workers and to the writer.
+	// reader: gathers the events waiting into a batch for the workers and
+	// the writer.
 	go func() {
 		defer close(ordered)
 		defer close(work)
 		for {
+			var first watch.Event
 			select {
 			case <-ctx.Done():
 				return
@@ -76,25 +85,19 @@ func newProjectingWatch(ctx context.Context, in watch.Interface, project func(kr
 				if !ok {
 					return
 				}
-				p := &pending{ev: ev, done: make(chan struct{})}
-				switch ev.Type {
-				case watch.Added, watch.Modified, watch.Deleted:
-					select {
-					case work <- p:
-					case <-ctx.Done():
-						return
-					}
-				case watch.Bookmark:
-					p.ev.Object = bookmark(ev.Object)
-					close(p.done)
-				default: // watch.Error: the reflector reads the Status
-					close(p.done)
-				}
+				first = ev
+			}
+			b := &batch{evs: []watch.Event{first}, done: make(chan struct{})}
+			open := gather(in.ResultChan(), b)
+			for _, ch := range []chan *batch{work, ordered} {
 				select {
-				case ordered <- p:
+				case ch <- b:
 				case <-ctx.Done():
 					return
 				}
+			}
+			if !open {
+				return
 			}
 		}
 	}()
@@ -102,20 +105,50 @@ func newProjectingWatch(ctx context.Context, in watch.Interface, project func(kr
 	go func() {
 		defer close(w.out)
 		defer wg.Wait()
-		for p := range ordered {
+		for b := range ordered {
 			select {
-			case <-p.done:
+			case <-b.done:
 			case <-ctx.Done():
 				return
 			}
-			select {
-			case w.out <- p.ev:
-			case <-ctx.Done():
-				return
+			for _, ev := range b.evs {
+				select {
+				case w.out <- ev:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
 	return w
+}
+
+// gather adds the events already waiting on in to b, up to maxBatch; it
+// reports false when in was closed.
+func gather(in <-chan watch.Event, b *batch) bool {
+	for len(b.evs) < maxBatch {
+		select {
+		case ev, ok := <-in:
+			if !ok {
+				return false
+			}
+			b.evs = append(b.evs, ev)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// projectEvent replaces an event's object by its projection; a bookmark
+// keeps what the reflector reads, an error (a Status) is left as is.
+func projectEvent(ev *watch.Event, project func(kruntime.Object) kruntime.Object) {
+	switch ev.Type {
+	case watch.Added, watch.Modified, watch.Deleted:
+		ev.Object = project(ev.Object)
+	case watch.Bookmark:
+		ev.Object = bookmark(ev.Object)
+	}
 }
 
 func (w *projectingWatch) Stop() {

@@ -191,27 +191,28 @@ func protobufListWatch(rc rest.Interface, res Resource, ns string, tweak func(*m
 // the unstructured object jq filters read: a typed object from the protobuf
 // path is converted, with apiVersion and kind set as the API server's JSON
 // has them. Of a typed object only what p says the jqFilter reads is
-// converted (p may be nil).
-func asUnstructured(obj any, gvk schema.GroupVersionKind, p *pruner) (*unstructured.Unstructured, error) {
+// converted (p may be nil); normalized reports that the pruner did it, which
+// leaves integers as int (see jqInput).
+func asUnstructured(obj any, gvk schema.GroupVersionKind, p *pruner) (u *unstructured.Unstructured, normalized bool, err error) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
 	switch o := obj.(type) {
 	case *unstructured.Unstructured:
-		return o, nil
+		return o, false, nil
 	case runtime.Object:
 		m, pruned, err := p.toMap(o)
 		if !pruned {
 			m, err = typedToMap(o)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("converting %T: %w", o, err)
+			return nil, false, fmt.Errorf("converting %T: %w", o, err)
 		}
 		u := &unstructured.Unstructured{Object: m}
 		u.SetGroupVersionKind(gvk)
-		return u, nil
+		return u, pruned, nil
 	default:
-		return nil, fmt.Errorf("unexpected object type %T", obj)
+		return nil, false, fmt.Errorf("unexpected object type %T", obj)
 	}
 }
 

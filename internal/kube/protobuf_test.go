@@ -36,7 +36,7 @@ func TestProtobufWireMatchesJSON(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			pbItems, jsonItems, gvk := listBothWays(t, c, ns, kind)
 			for i, item := range pbItems {
-				fromPB, err := asUnstructured(item, gvk, nil)
+				fromPB, _, err := asUnstructured(item, gvk, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

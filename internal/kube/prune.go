@@ -17,7 +17,8 @@ import (
 // runtime.DefaultUnstructuredConverter would visit every field and size
 // every map by its struct's field count. Read fields of plain kinds
 // (strings, numbers, booleans, string maps and lists) are converted here the
-// way that converter does; every other value read whole is handed to it, in
+// way that converter does, with integers as int the way jqInput leaves them;
+// every other value read whole is handed to it (and then to jqInput), in
 // a one-field struct with the field's own JSON tag, so omitempty, omitzero
 // and custom encoders (Time, Quantity, IntOrString) stay its own. Plans are
 // built once per Go type.
@@ -99,7 +100,7 @@ func (sp *structPlan) convert(v reflect.Value) (map[string]any, error) {
 		case leafBool:
 			m[f.name] = fv.Bool()
 		case leafInt:
-			m[f.name] = fv.Int()
+			m[f.name] = int(fv.Int()) // as jqInput leaves it
 		case leafFloat:
 			m[f.name] = fv.Float()
 		case leafStringMap:
@@ -128,7 +129,7 @@ func (sp *structPlan) convert(v reflect.Value) (map[string]any, error) {
 				return nil, fmt.Errorf("%s: %w", f.name, err)
 			}
 			if val, ok := out[f.name]; ok {
-				m[f.name] = val
+				m[f.name] = jqInput(val)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/itchyny/gojq"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func TestJQReads(t *testing.T) {
@@ -112,7 +113,7 @@ func TestPrunedConversionMatchesJSON(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i, item := range pbItems {
-					pruned, err := asUnstructured(item.DeepCopyObject(), gvk, spec.pruner)
+					pruned, normalized, err := asUnstructured(item.DeepCopyObject(), gvk, spec.pruner)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -120,7 +121,7 @@ func TestPrunedConversionMatchesJSON(t *testing.T) {
 					if pruned.GetName() != jsonItems[i].GetName() || pruned.GetNamespace() != jsonItems[i].GetNamespace() {
 						t.Fatalf("%s: pruning lost the object's key: %s/%s", name, pruned.GetNamespace(), pruned.GetName())
 					}
-					got, gotErr := spec.jq.filter(pruned.Object)
+					got, gotErr := projectedFilter(spec, pruned, normalized)
 					want, wantErr := spec.jq.filter(jsonItems[i].DeepCopy().Object)
 					if (gotErr != nil) != (wantErr != nil) {
 						t.Errorf("%s: error %v after pruning, %v on the JSON object", name, gotErr, wantErr)
@@ -177,4 +178,13 @@ var pruneFilters = []string{
 	`.metadata[0]`,
 	`.spec | length`,
 	`.`,
+}
+
+// projectedFilter is the filter result the Monitor keeps for u.
+func projectedFilter(spec *compiledSpec, u *unstructured.Unstructured, normalized bool) ([]byte, error) {
+	e, err := spec.project(u, normalized)
+	if err != nil {
+		return nil, err
+	}
+	return e.filter, nil
 }

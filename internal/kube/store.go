@@ -40,7 +40,8 @@ func (e *entry) item() ObjectAndFilterResult {
 // project reduces an object from a watch to an entry: the jq output and its
 // MD5 (or, without jqFilter, the MD5 of the object's JSON, as
 // shell-operator does). The object is not referenced afterwards.
-func (c *compiledSpec) project(u *unstructured.Unstructured) (*entry, error) {
+// normalized says u holds integers as int already (see jqInput).
+func (c *compiledSpec) project(u *unstructured.Unstructured, normalized bool) (*entry, error) {
 	e := &entry{objKey: objKey{namespace: u.GetNamespace(), name: u.GetName()}}
 	var raw []byte
 	if c.spec.KeepFullObjectsInMemory || c.jq == nil {
@@ -50,7 +51,11 @@ func (c *compiledSpec) project(u *unstructured.Unstructured) (*entry, error) {
 		}
 	}
 	if c.jq != nil {
-		out, err := c.jq.filter(u.Object)
+		filter := c.jq.filter
+		if normalized {
+			filter = c.jq.filterNormalized
+		}
+		out, err := filter(u.Object)
 		if err != nil {
 			return nil, fmt.Errorf("jqFilter on %s: %w", e.objKey, err)
 		}
@@ -133,12 +138,12 @@ func (s sourceStore) project(obj any) (key objKey, e *entry, keyErr, err error) 
 	if p, ok := obj.(*projected); ok {
 		return objKey{namespace: p.Namespace, name: p.Name}, p.entry, nil, p.err
 	}
-	u, keyErr := asUnstructured(obj, s.m.gvk(), s.m.spec.pruner)
+	u, normalized, keyErr := asUnstructured(obj, s.m.gvk(), s.m.spec.pruner)
 	if keyErr != nil {
 		return objKey{}, nil, keyErr, keyErr
 	}
 	key = objKey{namespace: u.GetNamespace(), name: u.GetName()}
-	e, err = s.m.spec.project(u)
+	e, err = s.m.spec.project(u, normalized)
 	return key, e, nil, err
 }
 

@@ -54,11 +54,11 @@ func TestWireFilterMatchesJSON(t *testing.T) {
 						t.Errorf("%s %s: resourceVersion %q after the wire filter, want %q", kind, want.GetName(), a.GetResourceVersion(), want.GetResourceVersion())
 					}
 					name := fmt.Sprintf("%s %s, filter %s", kind, want.GetName(), src)
-					u, err := asUnstructured(obj, gvk, spec.pruner)
+					u, normalized, err := asUnstructured(obj, gvk, spec.pruner)
 					if err != nil {
 						t.Fatal(err)
 					}
-					got, gotErr := spec.jq.filter(u.Object)
+					got, gotErr := projectedFilter(spec, u, normalized)
 					wantOut, wantErr := spec.jq.filter(want.DeepCopy().Object)
 					if (gotErr != nil) != (wantErr != nil) {
 						t.Errorf("%s: error %v after filtering, %v on the JSON object", name, gotErr, wantErr)
