@@ -1,10 +1,16 @@
 package moduletest
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/kube"
@@ -76,12 +82,7 @@ kubernetes:
 	defer cancel()
 
 	// In-process: the objects of a test case.
-	var list strings.Builder
-	list.WriteString("hook: x.sh\nbinding: cms\nobjects:\n")
-	for _, doc := range strings.Split(objects, "---") {
-		list.WriteString("  - " + strings.ReplaceAll(strings.TrimSpace(doc), "\n", "\n    ") + "\n")
-	}
-	c, err := ParseCase("tests/x.yaml", []byte(list.String()))
+	c, err := ParseCase("tests/x.yaml", []byte("hook: x.sh\nbinding: cms\n"+caseObjects(t, objects)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,12 +171,7 @@ kubernetes:
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	var text strings.Builder
-	text.WriteString("hook: x.sh\nevent: Modified\nobject: " + changed + "\nobjects:\n")
-	for _, doc := range strings.Split(objects, "---") {
-		text.WriteString("  - " + strings.ReplaceAll(strings.TrimSpace(doc), "\n", "\n    ") + "\n")
-	}
-	c, err := ParseCase("tests/ev.yaml", []byte(text.String()))
+	c, err := ParseCase("tests/ev.yaml", []byte("hook: x.sh\nevent: Modified\nobject: "+changed+"\n"+caseObjects(t, objects)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,5 +226,26 @@ kubernetes:
 	}
 	if !strings.Contains(string(got), `"watchEvent":"Modified"`) || !strings.Contains(string(got), `{"filterResult":{"k":"9","name":"b"}}`) {
 		t.Fatalf("unexpected context: %s", got)
+	}
+}
+
+// caseObjects turns a multi-document YAML stream into a test case's
+// "objects:" list, one item a document.
+func caseObjects(t *testing.T, objects string) string {
+	t.Helper()
+	var list strings.Builder
+	list.WriteString("objects:\n")
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(objects)))
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return list.String()
+		}
+		if err != nil {
+			t.Fatalf("objects: %v", err)
+		}
+		if doc = bytes.TrimSpace(doc); len(doc) > 0 {
+			list.WriteString("  - " + strings.ReplaceAll(string(doc), "\n", "\n    ") + "\n")
+		}
 	}
 }
