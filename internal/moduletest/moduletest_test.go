@@ -61,11 +61,17 @@ expect:
 // CONFIG_VALUES_PATH, the values patch and manifests rendered after it.
 func TestPassingCases(t *testing.T) {
 	dir := writeModule(t, map[string]string{
-		"tests/cms/sync.yaml":     cmsSyncCase,
-		"tests/greet.yaml":        greetCase,
-		"tests/greet-sched.yaml":  strings.Replace(strings.Replace(greetCase, "onStartup", "every-minute", 1), "[{binding: onStartup}]", "[{binding: every-minute, type: Schedule}]", 1),
-		"tests/cms/modified.yaml": modifiedCase,
-		"tests/cms/deleted.yaml":  deletedCase,
+		"tests/cms/sync.yaml":    cmsSyncCase,
+		"tests/greet.yaml":       greetCase,
+		"tests/greet-sched.yaml": strings.Replace(strings.Replace(greetCase, "onStartup", "every-minute", 1), "[{binding: onStartup}]", "[{binding: every-minute, type: Schedule}]", 1),
+		"tests/cms/modified.yaml": eventCase("Modified",
+			`{apiVersion: v1, kind: ConfigMap, metadata: {name: b, namespace: apps, labels: {app: web}}, data: {size: "7"}}`,
+			"[b]", "{name: b, size: 7}"),
+		// A Deleted event names the object by reference; the event carries
+		// its last state.
+		"tests/cms/deleted.yaml": eventCase("Deleted",
+			`{apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: apps}}`,
+			"[a]", "{name: a, size: 0}"),
 		"tests/before-helm.yaml": `hook: lifecycle.sh
 binding: beforeHelm
 objects:
@@ -89,13 +95,16 @@ expect:
 	}
 }
 
-const modifiedCase = `hook: cms.sh
+// eventCase is a cms.sh case for one event on object: the hook puts names
+// into values and the event context carries filterResult.
+func eventCase(event, object, names, filterResult string) string {
+	return `hook: cms.sh
 binding: cms
-event: Modified
-` + cmObjects + `object: {apiVersion: v1, kind: ConfigMap, metadata: {name: b, namespace: apps, labels: {app: web}}, data: {size: "7"}}
+event: ` + event + `
+` + cmObjects + `object: ` + object + `
 expect:
   valuesPatch:
-    - {op: add, path: /demo/internal/names, value: [b]}
+    - {op: add, path: /demo/internal/names, value: ` + names + `}
   operations:
     - {operation: MergePatch, kind: ConfigMap, namespace: apps, name: summary, mergePatch: {data: {seen: "yes"}}}
   metrics:
@@ -103,37 +112,14 @@ expect:
   bindingContext:
     - binding: cms
       type: Event
-      watchEvent: Modified
-      filterResult: {name: b, size: 7}
+      watchEvent: ` + event + `
+      filterResult: ` + filterResult + `
       snapshots:
         secrets:
           - object: {apiVersion: v1, kind: Secret, metadata: {name: s1, namespace: apps}}
             filterResult: s1
 `
-
-// A Deleted event names the object by reference; the event carries its
-// last state.
-const deletedCase = `hook: cms.sh
-binding: cms
-event: Deleted
-` + cmObjects + `object: {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: apps}}
-expect:
-  valuesPatch:
-    - {op: add, path: /demo/internal/names, value: [a]}
-  operations:
-    - {operation: MergePatch, kind: ConfigMap, namespace: apps, name: summary, mergePatch: {data: {seen: "yes"}}}
-  metrics:
-    - {name: demo_cms, action: set, value: 1}
-  bindingContext:
-    - binding: cms
-      type: Event
-      watchEvent: Deleted
-      filterResult: {name: a, size: 0}
-      snapshots:
-        secrets:
-          - object: {apiVersion: v1, kind: Secret, metadata: {name: s1, namespace: apps}}
-            filterResult: s1
-`
+}
 
 func TestFailingCaseShowsDiff(t *testing.T) {
 	bad := strings.Replace(cmsSyncCase, "value: [a, b]}", "value: [a, b, zzz]}", 1)
