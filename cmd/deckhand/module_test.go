@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -59,16 +62,20 @@ func TestModuleInitLintRender(t *testing.T) {
 	if err != nil {
 		t.Fatalf("render: %v\n%s", err, out)
 	}
-	docs := strings.Split(out, "\n---\n")
+	docs := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(out), 4096)
 	kinds := []string{}
-	for _, d := range docs {
+	for {
 		var obj struct {
 			Kind string         `json:"kind"`
 			Spec map[string]any `json:"spec"`
 			Data map[string]any `json:"data"`
 		}
-		if err := yaml.Unmarshal([]byte(strings.TrimPrefix(d, "---\n")), &obj); err != nil {
-			t.Fatalf("render output is not YAML: %v\n%s", err, d)
+		err := docs.Decode(&obj)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("render output is not YAML: %v\n%s", err, out)
 		}
 		kinds = append(kinds, obj.Kind)
 		switch obj.Kind {
