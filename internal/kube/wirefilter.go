@@ -44,12 +44,11 @@ func newWireFilter(gvk schema.GroupVersionKind, obj runtime.Object, r *readTree)
 	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		return nil
 	}
-	meta, ok := protoFieldNumber(t.Elem(), "metadata")
-	if !ok {
+	metaField, meta, ok := protoField(t.Elem(), "metadata")
+	if !ok || metaField.Type.Kind() != reflect.Struct {
 		return nil
 	}
-	metaType, _ := t.Elem().FieldByName("ObjectMeta")
-	name, ok := protoFieldNumber(metaType.Type, "name")
+	_, name, ok := protoField(metaField.Type, "name")
 	if !ok {
 		return nil
 	}
@@ -60,19 +59,17 @@ func newWireFilter(gvk schema.GroupVersionKind, obj runtime.Object, r *readTree)
 	return &wireFilter{kind: gvk.Kind, plan: plan, meta: meta, name: name}
 }
 
-// protoFieldNumber is the protobuf field number of t's field with JSON name
-// jsonName.
-func protoFieldNumber(t reflect.Type, jsonName string) (protowire.Number, bool) {
-	if t.Kind() != reflect.Struct {
-		return 0, false
-	}
+// protoField is struct t's field with JSON name jsonName and its protobuf
+// field number.
+func protoField(t reflect.Type, jsonName string) (reflect.StructField, protowire.Number, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if name, _, ok := jsonField(f); ok && name == jsonName {
-			return protoNumber(f)
+			n, ok := protoNumber(f)
+			return f, n, ok
 		}
 	}
-	return 0, false
+	return reflect.StructField{}, 0, false
 }
 
 // protoNumber reads the field number from a generated `protobuf:"bytes,1,..."` tag.
@@ -108,7 +105,10 @@ func wirePlanFor(t reflect.Type, r *readTree) *wirePlan {
 		if c == nil {
 			continue
 		}
-		if sub := wirePlanFor(messageType(f.Type), messageTree(f.Type, c)); sub != nil {
+		_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if hasOpt(opts, "omitzero") { // whether it is omitted depends on every field
+			p.keep[num] = true
+		} else if sub := wirePlanFor(messageType(f.Type), messageTree(f.Type, c)); sub != nil {
 			p.nested[num] = sub
 		} else {
 			p.keep[num] = true
