@@ -11,6 +11,7 @@ import (
 	"time"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/kube"
@@ -82,21 +83,10 @@ kubernetes:
 	defer cancel()
 
 	// In-process: the objects of a test case.
-	c, err := ParseCase("tests/x.yaml", []byte("hook: x.sh\nbinding: cms\n"+caseObjects(t, objects)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := buildContexts(ctx, h, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	local := caseContexts(ctx, t, h, "tests/x.yaml", "hook: x.sh\nbinding: cms\n"+caseObjects(t, objects))
 
 	// Real: the same objects on kube-apiserver, read by the runtime's monitors.
-	testenv.Apply(t, cp.Config, objects)
-	client, err := kube.NewClient(cp.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := applyObjects(t, cp.Config, objects)
 	mons := &monitors{ctx: ctx, client: client, byName: map[string]*kube.Monitor{}}
 	defer mons.stop()
 	kb, _ := cfg.Binding("cms")
@@ -171,20 +161,9 @@ kubernetes:
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	c, err := ParseCase("tests/ev.yaml", []byte("hook: x.sh\nevent: Modified\nobject: "+changed+"\n"+caseObjects(t, objects)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := buildContexts(ctx, h, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	local := caseContexts(ctx, t, h, "tests/ev.yaml", "hook: x.sh\nevent: Modified\nobject: "+changed+"\n"+caseObjects(t, objects))
 
-	testenv.Apply(t, cp.Config, objects)
-	client, err := kube.NewClient(cp.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := applyObjects(t, cp.Config, objects)
 	events := make(chan kube.Event, 8)
 	mon, err := kube.NewMonitor(client, watchSpec(kb), func(ev kube.Event) {
 		if ev.Type == kube.EventWatch {
@@ -248,4 +227,31 @@ func caseObjects(t *testing.T, objects string) string {
 			list.WriteString("  - " + strings.ReplaceAll(string(doc), "\n", "\n    ") + "\n")
 		}
 	}
+}
+
+// caseContexts builds in-process the binding contexts of the test case text
+// (named file in errors) for h, as a module test run does.
+func caseContexts(ctx context.Context, t *testing.T, h *hook.Hook, file, text string) []hook.BindingContext {
+	t.Helper()
+	c, err := ParseCase(file, []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	contexts, err := buildContexts(ctx, h, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return contexts
+}
+
+// applyObjects applies the objects on the real kube-apiserver and returns the
+// runtime's client to read them.
+func applyObjects(t *testing.T, cfg *rest.Config, objects string) *kube.Client {
+	t.Helper()
+	testenv.Apply(t, cfg, objects)
+	client, err := kube.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
 }
