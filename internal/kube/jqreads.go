@@ -344,11 +344,25 @@ func (a *jqAnalysis) call(f *gojq.Func, ctx []*readTree, env *scope) []*readTree
 		use(a.query(f.Args[0], each(ctx), env))
 		return []*readTree{nil}
 	}
-	use(ctx)
+	if !ignoresInput(f) {
+		use(ctx)
+	}
 	for _, arg := range f.Args {
 		use(a.query(arg, ctx, env))
 	}
 	return []*readTree{nil}
+}
+
+// ignoresInput lists builtins that never read `.` themselves (their
+// arguments are analyzed on their own).
+func ignoresInput(f *gojq.Func) bool {
+	switch f.Name {
+	case "now", "env", "builtins", "input_filename", "infinite", "nan", "null", "range", "halt":
+		return true
+	case "error":
+		return len(f.Args) == 1
+	}
+	return false
 }
 
 func (a *jqAnalysis) str(s *gojq.String, ctx []*readTree, env *scope) {

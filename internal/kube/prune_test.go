@@ -34,6 +34,9 @@ func TestJQReads(t *testing.T) {
 		{`.spec.template.spec.containers[0].resources.limits.cpu`, `{spec:{template:{spec:{containers:{[]:{resources:{limits:{cpu:*}}}}}}}}`},
 		{`.metadata.labels[.metadata.name]`, `{metadata:{labels:* name:*}}`},
 		{`empty`, `{}`},
+		{`{name: .metadata.name, at: now, n: [range(.spec.replicas)]}`, `{metadata:{name:*} spec:{replicas:*}}`},
+		{`if .a then error("bad: \(.b)") else 1 end`, `{a:{} b:*}`},
+		{`error`, ``},
 		// Everything: the whole input escapes, or the analysis cannot follow.
 		{`.`, ``},
 		{`tojson`, ``},
