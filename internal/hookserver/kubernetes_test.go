@@ -25,6 +25,18 @@ func clientset(t *testing.T) *kubernetes.Clientset {
 	return cs
 }
 
+// serveHook serves one hook, name under a fresh hooks directory, whose runs
+// append their binding contexts to record, and waits until the server is
+// ready.
+func serveHook(t *testing.T, name, record, config string, opts ...serverOpt) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	writeHook(t, dir, name, config, recordBody(record))
+	ts := startServer(t, dir, opts...)
+	ts.waitReady(t)
+	return ts
+}
+
 func TestKubernetesSynchronizationAndEvents(t *testing.T) {
 	cfg := testenv.ControlPlane(t).Config
 	ns := testenv.Namespace(t, cfg, "kube-events")
@@ -39,8 +51,7 @@ kind: ConfigMap
 metadata: {name: ignored, namespace: `+ns+`}
 data: {x: "no label"}
 `)
-	dir := t.TempDir()
-	writeHook(t, dir, "watch/cms.sh", `
+	ts := serveHook(t, "watch/cms.sh", "cms", `
 configVersion: v1
 kubernetes:
 - name: cms
@@ -49,9 +60,7 @@ kubernetes:
   namespace: {nameSelector: {matchNames: [`+ns+`]}}
   labelSelector: {matchLabels: {app: watched}}
   jqFilter: .data
-`, recordBody("cms"))
-	ts := startServer(t, dir)
-	ts.waitReady(t)
+`)
 	want := `[{"binding":"cms","type":"Synchronization","objects":[{"object":"` + ns + `/one","filterResult":{"a":"1"}}]}`
 	ts.waitContexts(t, "cms", "Synchronization", want+`]`)
 
@@ -132,8 +141,7 @@ kind: ConfigMap
 metadata: {name: cm1, namespace: `+ns+`}
 data: {k: v}
 `)
-	dir := t.TempDir()
-	writeHook(t, dir, "group.sh", `
+	ts := serveHook(t, "group.sh", "group", `
 configVersion: v1
 kubernetes:
 - name: configmaps
@@ -159,9 +167,7 @@ schedule:
 - name: yearly
   crontab: "0 0 1 1 *"
   includeSnapshotsFrom: [snapshot-only]
-`, recordBody("group"))
-	ts := startServer(t, dir)
-	ts.waitReady(t)
+`)
 	// Both grouped Synchronizations are one run; the first context is
 	// compacted away because the next one has the same group.
 	ts.waitContexts(t, "group", "grouped Synchronization",
@@ -191,8 +197,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: cm1, namespace: `+ns+`}
 `)
-	dir := t.TempDir()
-	writeHook(t, dir, "report.sh", `
+	ts := serveHook(t, "report.sh", "report", `
 configVersion: v1
 kubernetes:
 - name: cms
@@ -205,9 +210,7 @@ schedule:
 - name: tick
   crontab: "* * * * * *"
   includeSnapshotsFrom: [cms]
-`, recordBody("report"))
-	ts := startServer(t, dir)
-	ts.waitReady(t)
+`)
 	testenv.WaitFor(t, 30*time.Second, "a schedule run", func() (bool, string) {
 		return len(ts.contexts(t, "report")) > 0, ""
 	})
@@ -242,16 +245,13 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: before-start, namespace: `+ns+`}
 `)
-	dir := t.TempDir()
-	writeHook(t, dir, "legacy.sh", `
+	ts := serveHook(t, "legacy.sh", "legacy", `
 onStartup: 1
 onKubernetesEvent:
 - kind: configmap
   event: [add, delete]
   namespaceSelector: {matchNames: [`+ns+`]}
-`, recordBody("legacy"))
-	ts := startServer(t, dir)
-	ts.waitReady(t)
+`)
 	testenv.Apply(t, cfg, `
 apiVersion: v1
 kind: ConfigMap
@@ -277,8 +277,7 @@ data: {mode: fast, other: x}
 	if err := os.WriteFile(filepath.Join(lib, "pick.jq"), []byte("def mode: {mode: .data.mode};\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	writeHook(t, dir, "lib.sh", `
+	ts := serveHook(t, "lib.sh", "cms", `
 configVersion: v1
 kubernetes:
 - name: cms
@@ -286,9 +285,7 @@ kubernetes:
   kind: ConfigMap
   namespace: {nameSelector: {matchNames: [`+ns+`]}}
   jqFilter: 'import "pick" as p; p::mode'
-`, recordBody("cms"))
-	ts := startServer(t, dir, func(o *Options) { o.JqLibraryPath = []string{lib} })
-	ts.waitReady(t)
+`, func(o *Options) { o.JqLibraryPath = []string{lib} })
 	ts.waitContexts(t, "cms", "Synchronization with the module's filter result",
 		`[{"binding":"cms","type":"Synchronization","objects":[{"object":"`+ns+`/one","filterResult":{"mode":"fast"}}]}]`)
 }
