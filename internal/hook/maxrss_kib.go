@@ -1,4 +1,4 @@
-//go:build unix && !linux && !darwin
+//go:build unix && !darwin
 
 package hook
 
@@ -8,7 +8,7 @@ import (
 )
 
 // maxRSS is the peak resident set size of the finished process in bytes;
-// the BSDs report ru_maxrss in KiB, like Linux.
+// Linux and the BSDs report ru_maxrss in KiB.
 func maxRSS(ps *os.ProcessState) int64 {
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 		return asInt64(ru.Maxrss) * 1024
