@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -123,31 +121,8 @@ type treeFile struct {
 func treeOf(t *testing.T, dir string) map[string]treeFile {
 	t.Helper()
 	out := map[string]treeFile{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			t.Errorf("%s: %s is a %v, not a regular file", dir, rel, info.Mode().Type())
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		out[filepath.ToSlash(rel)] = treeFile{content: string(data), exec: info.Mode().Perm()&0o111 != 0}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("reading %s: %v", dir, err)
+	for rel, f := range testenv.ReadFiles(t, dir) {
+		out[rel] = treeFile{content: f.Content, exec: f.Executable()}
 	}
 	return out
 }

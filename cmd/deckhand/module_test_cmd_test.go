@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 // runModuleTestCmd runs `deckhand module test ARGS...` in-process.
@@ -52,15 +53,7 @@ echo '[{"op":"add","path":"/tiny/x","value":"real"}]' > "$VALUES_JSON_PATCH_PATH
 		"openapi/values.yaml": "type: object\nproperties:\n  x: {type: string}\n",
 		"tests/set.yaml":      "hook: set.sh\nexpect:\n  valuesPatch: [{op: add, path: /tiny/x, value: wrong}]\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 
 	out, err := runModuleTestCmd(t, dir)
 	if err == nil || !strings.Contains(err.Error(), "1 of 1 test case(s) failed") {

@@ -2,11 +2,12 @@ package module
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 // TestExampleModuleIsInSync regenerates examples/modules/hello-world and
@@ -36,24 +37,8 @@ func TestExampleModuleIsInSync(t *testing.T) {
 func snapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		out[filepath.ToSlash(rel)] = fi.Mode().Perm().String() + "\n" + string(data)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for rel, f := range testenv.ReadFiles(t, dir) {
+		out[rel] = f.Mode.Perm().String() + "\n" + f.Content
 	}
 	return out
 }

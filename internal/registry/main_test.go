@@ -78,31 +78,14 @@ var (
 func writeModule(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "hello")
-	writeFiles(t, dir, bundleFiles)
-	writeFiles(t, dir, buildOnlyFiles)
+	testenv.WriteFiles(t, dir, bundleFiles)
+	testenv.WriteFiles(t, dir, buildOnlyFiles)
 	return dir
 }
 
-// writeFiles writes slash path -> content under dir; *.sh files are executable.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for rel, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(rel, ".sh") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // readTree returns path -> content (with "x:" prefixed for executables) of
-// the regular files under dir.
+// the files under dir, read through symlinks (unpack keeps safe ones), unlike
+// testenv.ReadFiles.
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}

@@ -18,7 +18,7 @@ func modulesDir(t *testing.T) string {
 	if err := os.Rename(writeModule(t), filepath.Join(dir, "hello")); err != nil {
 		t.Fatal(err)
 	}
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"bye/module.yaml":       "name: bye\n",
 		"bye/Chart.yaml":        "name: bye\nversion: 0.1.0\n",
 		"bye/templates/cm.yaml": "kind: ConfigMap\n",
