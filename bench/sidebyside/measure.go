@@ -55,6 +55,11 @@ type runResult struct {
 	Events             int         `json:"eventsRecorded"`
 	HookRuns           int         `json:"hookRuns"`
 	StopMS             float64     `json:"stopMs"`
+	// BusyCores is the whole machine's mean busy cores while the updates
+	// were sent and handled: this run's own processes (API server, etcd,
+	// runtime, hooks) plus anything else running, so a high figure says
+	// that round was disturbed.
+	BusyCores float64 `json:"machineBusyCoresDuringUpdates"`
 }
 
 // run measures spec once. index makes this run's seq values unique, so
@@ -110,6 +115,10 @@ func (m *measurement) run(ctx context.Context, spec runtimeSpec, round, index in
 	}
 	res.RSSAfterIdleMiB = mib(mem.rssKiB)
 
+	machine0, err := machineCPU()
+	if err != nil {
+		return res, err
+	}
 	sent, err := m.sendUpdates(ctx, prefix)
 	if err != nil {
 		return res, err
@@ -135,6 +144,11 @@ func (m *measurement) run(ctx context.Context, spec runtimeSpec, round, index in
 		return res, err
 	}
 	res.CPUUpdatesMS = ms(cpuAfter - cpu)
+	machine1, err := machineCPU()
+	if err != nil {
+		return res, err
+	}
+	res.BusyCores = busyCores(machine0, machine1)
 
 	stopped = true
 	took, err := p.stop(30 * time.Second)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -232,4 +233,41 @@ func buildDeckhand(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/deckhand (run from the module root): %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// cpuTimes is the machine's CPU time from the first line of /proc/stat, in
+// clock ticks: all of it, and the part spent idle or waiting for I/O.
+type cpuTimes struct{ total, idle int64 }
+
+func machineCPU() (cpuTimes, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}, fmt.Errorf("reading /proc/stat: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 6 || fields[0] != "cpu" {
+		return cpuTimes{}, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var t cpuTimes
+	for i, f := range fields[1:] {
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return cpuTimes{}, fmt.Errorf("/proc/stat: field %d of %q: %w", i+1, line, err)
+		}
+		t.total += v
+		if i == 3 || i == 4 { // idle, iowait
+			t.idle += v
+		}
+	}
+	return t, nil
+}
+
+// busyCores is how many cores were busy on average between a and b.
+func busyCores(a, b cpuTimes) float64 {
+	total := b.total - a.total
+	if total <= 0 {
+		return 0
+	}
+	return float64(total-(b.idle-a.idle)) / float64(total) * float64(runtime.NumCPU())
 }

@@ -38,37 +38,39 @@ type ratios struct {
 	Max                float64 `json:"latencyMax"`
 }
 
-// summarize fills Means (Round 0) and Ratios.
+// summarize fills Means (Round 0, in the order runtimes first ran) and Ratios.
 func (r *report) summarize() {
-	byName := map[string]*runResult{}
-	counts := map[string]int{}
 	r.Means = nil
+	counts := map[string]int{}
 	for _, run := range r.Runs {
-		m, ok := byName[run.Runtime]
-		if !ok {
+		if counts[run.Runtime] == 0 {
 			r.Means = append(r.Means, runResult{Runtime: run.Runtime})
-			m = &r.Means[len(r.Means)-1]
-			byName[run.Runtime] = m
 		}
 		counts[run.Runtime]++
-		m.SyncMS += run.SyncMS
-		m.RSSAfterSyncMiB += run.RSSAfterSyncMiB
-		m.RSSAfterIdleMiB += run.RSSAfterIdleMiB
-		m.RSSAfterUpdatesMiB += run.RSSAfterUpdatesMiB
-		m.PeakRSSMiB += run.PeakRSSMiB
-		m.CPUToSyncMS += run.CPUToSyncMS
-		m.CPUUpdatesMS += run.CPUUpdatesMS
-		m.LatencyMS.P50 += run.LatencyMS.P50
-		m.LatencyMS.P99 += run.LatencyMS.P99
-		m.LatencyMS.Max += run.LatencyMS.Max
-		m.Events += run.Events
-		m.HookRuns += run.HookRuns
-		m.StopMS += run.StopMS
 	}
-	// byName points into r.Means, which no longer grows.
 	for i := range r.Means {
 		m := &r.Means[i]
-		n := float64(counts[m.Runtime])
+		for _, run := range r.Runs {
+			if run.Runtime != m.Runtime {
+				continue
+			}
+			m.SyncMS += run.SyncMS
+			m.RSSAfterSyncMiB += run.RSSAfterSyncMiB
+			m.RSSAfterIdleMiB += run.RSSAfterIdleMiB
+			m.RSSAfterUpdatesMiB += run.RSSAfterUpdatesMiB
+			m.PeakRSSMiB += run.PeakRSSMiB
+			m.CPUToSyncMS += run.CPUToSyncMS
+			m.CPUUpdatesMS += run.CPUUpdatesMS
+			m.LatencyMS.P50 += run.LatencyMS.P50
+			m.LatencyMS.P99 += run.LatencyMS.P99
+			m.LatencyMS.Max += run.LatencyMS.Max
+			m.Events += run.Events
+			m.HookRuns += run.HookRuns
+			m.StopMS += run.StopMS
+			m.BusyCores += run.BusyCores
+		}
+		c := counts[m.Runtime]
+		n := float64(c)
 		m.SyncMS /= n
 		m.RSSAfterSyncMiB /= n
 		m.RSSAfterIdleMiB /= n
@@ -79,9 +81,10 @@ func (r *report) summarize() {
 		m.LatencyMS.P50 /= n
 		m.LatencyMS.P99 /= n
 		m.LatencyMS.Max /= n
-		m.Events /= counts[m.Runtime]
-		m.HookRuns /= counts[m.Runtime]
+		m.Events /= c
+		m.HookRuns /= c
 		m.StopMS /= n
+		m.BusyCores /= n
 	}
 	d, s := r.mean("deckhand"), r.mean("shell-operator")
 	if d == nil || s == nil {
@@ -115,10 +118,10 @@ func (r *report) print(w io.Writer, format string) error {
 		fmt.Fprintf(w, "# %d ConfigMaps, %d updates at %g/s, kube-apiserver %s, load average %s -> %s\n",
 			r.Objects, r.Updates, r.Rate, r.KubernetesVersion, r.LoadAverageStart, r.LoadAverageEnd)
 		output.Row(w, "RUNTIME", "ROUND", "SYNC-MS", "RSS-SYNC-MiB", "RSS-IDLE-MiB", "RSS-UPDATES-MiB", "PEAK-RSS-MiB",
-			"CPU-SYNC-MS", "CPU-UPDATES-MS", "P50-MS", "P99-MS", "MAX-MS", "EVENTS", "HOOK-RUNS")
+			"CPU-SYNC-MS", "CPU-UPDATES-MS", "P50-MS", "P99-MS", "MAX-MS", "EVENTS", "HOOK-RUNS", "BUSY-CORES")
 		row := func(x runResult, round string) {
 			output.Row(w, x.Runtime, round, f0(x.SyncMS), f1(x.RSSAfterSyncMiB), f1(x.RSSAfterIdleMiB), f1(x.RSSAfterUpdatesMiB), f1(x.PeakRSSMiB),
-				f0(x.CPUToSyncMS), f0(x.CPUUpdatesMS), f1(x.LatencyMS.P50), f1(x.LatencyMS.P99), f1(x.LatencyMS.Max), x.Events, x.HookRuns)
+				f0(x.CPUToSyncMS), f0(x.CPUUpdatesMS), f1(x.LatencyMS.P50), f1(x.LatencyMS.P99), f1(x.LatencyMS.Max), x.Events, x.HookRuns, f2(x.BusyCores))
 		}
 		for _, x := range r.Runs {
 			row(x, fmt.Sprint(x.Round))
@@ -129,7 +132,7 @@ func (r *report) print(w io.Writer, format string) error {
 		if r.mean("deckhand") != nil && r.mean("shell-operator") != nil {
 			q := r.Ratios
 			output.Row(w, "deckhand/shell-operator", "ratio", f2(q.SyncMS), f2(q.RSSAfterSyncMiB), f2(q.RSSAfterIdleMiB), f2(q.RSSAfterUpdatesMiB), f2(q.PeakRSSMiB),
-				f2(q.CPUToSyncMS), f2(q.CPUUpdatesMS), f2(q.P50), f2(q.P99), f2(q.Max), "", "")
+				f2(q.CPUToSyncMS), f2(q.CPUUpdatesMS), f2(q.P50), f2(q.P99), f2(q.Max), "", "", "")
 		}
 		return nil
 	})

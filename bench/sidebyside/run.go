@@ -83,9 +83,9 @@ func run(ctx context.Context, o options) (err error) {
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", round, spec.name, err)
 			}
-			progress("round %d: %s: sync %.0f ms, RSS %.1f/%.1f/peak %.1f MiB, p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d events, %d runs)",
+			progress("round %d: %s: sync %.0f ms, RSS %.1f/%.1f/peak %.1f MiB, p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d events, %d runs; machine busy %.2f cores)",
 				round, spec.name, res.SyncMS, res.RSSAfterSyncMiB, res.RSSAfterIdleMiB, res.PeakRSSMiB,
-				res.LatencyMS.P50, res.LatencyMS.P99, res.LatencyMS.Max, res.Events, res.HookRuns)
+				res.LatencyMS.P50, res.LatencyMS.P99, res.LatencyMS.Max, res.Events, res.HookRuns, res.BusyCores)
 			rep.Runs = append(rep.Runs, res)
 		}
 	}
