@@ -37,15 +37,7 @@ func (w *walker) kubernetesV1(path string, v any) (KubernetesBinding, bool) {
 
 	ws := &b.Watch
 	ws.KeepFullObjectsInMemory = w.optBool(path, m, "keepFullObjectsInMemory", true)
-	if raw, ok := m["kind"]; ok {
-		if kind, isStr := w.str(join(path, "kind"), raw); isStr && kind == "" {
-			w.fail(join(path, "kind"), "must not be empty")
-		} else {
-			ws.Kind = kind
-		}
-	} else {
-		w.fail(join(path, "kind"), "required")
-	}
+	ws.Kind = w.watchKind(path, m)
 	if raw, ok := m["apiVersion"]; ok {
 		ws.APIVersion = w.apiVersion(join(path, "apiVersion"), raw)
 	}
@@ -80,6 +72,20 @@ func (w *walker) kubernetesV1(path string, v any) (KubernetesBinding, bool) {
 		ws.Namespace = w.namespaceSelector(join(path, "namespace"), raw)
 	}
 	return b, len(w.errs) == before
+}
+
+// watchKind reads the binding's "kind": required, a non-empty string.
+func (w *walker) watchKind(path string, m map[string]any) string {
+	raw, ok := m["kind"]
+	if !ok {
+		w.fail(join(path, "kind"), "required")
+		return ""
+	}
+	kind, isStr := w.str(join(path, "kind"), raw)
+	if isStr && kind == "" {
+		w.fail(join(path, "kind"), "must not be empty")
+	}
+	return kind
 }
 
 func (w *walker) watchEvents(path string, v any) []WatchEvent {

@@ -73,15 +73,7 @@ func (w *walker) kubernetesV0(path string, v any) (KubernetesBinding, bool) {
 	ws := &b.Watch
 	ws.NoSynchronization = true
 	ws.KeepFullObjectsInMemory = true
-	if raw, ok := m["kind"]; ok {
-		if kind, isStr := w.str(join(path, "kind"), raw); isStr && kind == "" {
-			w.fail(join(path, "kind"), "must not be empty")
-		} else {
-			ws.Kind = kind
-		}
-	} else {
-		w.fail(join(path, "kind"), "required")
-	}
+	ws.Kind = w.watchKind(path, m)
 	// As in shell-operator, a v0 binding without "event" runs on no event.
 	ws.ExecuteHookOnEvent = []WatchEvent{}
 	if raw, ok := m["event"]; ok {
