@@ -109,11 +109,7 @@ func (w *walker) configV1(top map[string]any, kind Kind) Config {
 	if len(top) < 2 {
 		w.fail("", "config has configVersion but no bindings or settings")
 	}
-	if v, ok := top["onStartup"]; ok {
-		if n, ok := w.integer("onStartup", v); ok {
-			cfg.OnStartup = &n
-		}
-	}
+	cfg.OnStartup = w.onStartup(top)
 	w.lifecycle(top, kind, &cfg)
 	if v, ok := top["settings"]; ok {
 		cfg.Settings = w.settings("settings", v)
@@ -137,6 +133,18 @@ func (w *walker) configV1(top map[string]any, kind Kind) Config {
 	w.checkIncludes(top, &cfg)
 	applyGroups(&cfg)
 	return cfg
+}
+
+// onStartup reads the optional onStartup order (the same key in v0 and v1).
+func (w *walker) onStartup(top map[string]any) *int {
+	v, ok := top["onStartup"]
+	if !ok {
+		return nil
+	}
+	if n, ok := w.integer("onStartup", v); ok {
+		return &n
+	}
+	return nil
 }
 
 func (w *walker) settings(path string, v any) *Settings {

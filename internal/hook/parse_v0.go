@@ -11,11 +11,7 @@ func (w *walker) configV0(top map[string]any, kind Kind) Config {
 	if len(top) == 0 {
 		w.fail("", "config has no bindings")
 	}
-	if v, ok := top["onStartup"]; ok {
-		if n, ok := w.integer("onStartup", v); ok {
-			cfg.OnStartup = &n
-		}
-	}
+	cfg.OnStartup = w.onStartup(top)
 	w.lifecycle(top, kind, &cfg)
 	if v, ok := top["schedule"]; ok {
 		items, _ := w.list("schedule", v, 0)
