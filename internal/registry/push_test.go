@@ -25,13 +25,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		appRef, err := name.ParseReference(host + "/builds/hello-controller:abc")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(appRef, appImg); err != nil {
-			t.Fatal(err)
-		}
+		appRef := writeImage(t, host+"/builds/hello-controller:abc", appImg)
 		appDigest, _ := appImg.Digest()
 
 		a, err := registry.Build(ctx(t), dir, registry.BuildOptions{
@@ -199,6 +193,16 @@ func TestChannels(t *testing.T) {
 	})
 }
 
+// writeImage writes img to ref on a test registry and returns ref parsed.
+func writeImage(t *testing.T, ref string, img v1.Image) name.Reference {
+	t.Helper()
+	r := mustRef(t, ref)
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func mustRef(t *testing.T, s string) name.Reference {
 	t.Helper()
 	r, err := name.ParseReference(s)
@@ -242,10 +246,7 @@ func TestPushFromLayout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		appRef := mustRef(t, host+"/elsewhere/app:1")
-		if err := remote.Write(appRef, appImg); err != nil {
-			t.Fatal(err)
-		}
+		appRef := writeImage(t, host+"/elsewhere/app:1", appImg)
 		appDigest, _ := appImg.Digest()
 		a, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{Version: "v2.0.0", Images: []registry.ImageRef{{Key: "app", Ref: appRef.String()}}, Client: c})
 		if err != nil {
@@ -274,9 +275,7 @@ func TestPushFromLayout(t *testing.T) {
 		if tags, _ := newClient(t).ListModules(ctx(t), source); len(tags) != 0 {
 			t.Fatalf("a refused push registered the module: %v", tags)
 		}
-		if err := remote.Write(mustRef(t, source+"/hello@"+appDigest.String()), appImg); err != nil {
-			t.Fatal(err)
-		}
+		writeImage(t, source+"/hello@"+appDigest.String(), appImg)
 		if _, err := c.Push(ctx(t), source, loaded, registry.PushOptions{Channels: channels}); err != nil {
 			t.Fatal(err)
 		}

@@ -11,10 +11,8 @@ import (
 	"testing"
 
 	"github.com/deckhand-dev/deckhand/internal/registry"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -169,13 +167,7 @@ func TestPullRefusesMaliciousImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref, err := name.ParseReference(source + "/evil:v1.0.0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
+		writeImage(t, source+"/evil:v1.0.0", img)
 		dest := filepath.Join(t.TempDir(), "evil")
 		_, err = newClient(t).Pull(ctx(t), source, "evil", "v1.0.0", dest, registry.PullOptions{})
 		if !errors.Is(err, registry.ErrUnsafeArchive) || !strings.Contains(err.Error(), "../../../tmp/deckhand-evil") {

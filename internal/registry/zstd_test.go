@@ -13,10 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/compression"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -73,13 +71,7 @@ func TestPullZstdLayerDownloadsOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref, err := name.ParseReference(source + "/zstd:v1.0.0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
+		writeImage(t, source+"/zstd:v1.0.0", img)
 		counter.mu.Lock()
 		clear(counter.gets)
 		counter.mu.Unlock()
