@@ -2,11 +2,11 @@ package moduletest
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 // A small module whose hooks are real bash+jq scripts, as module authors
@@ -107,7 +107,7 @@ jq -nc --arg g "$g" '{"op":"add","path":"/demo/internal/greeting","value":($g + 
 }
 
 // writeModule writes baseModule plus files (a nil-content entry removes a
-// base file) into a temp dir and returns it.
+// base file) into a temp dir and returns it; hooks are *.sh, so executable.
 func writeModule(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "demo")
@@ -118,19 +118,7 @@ func writeModule(t *testing.T, files map[string]string) string {
 	for k, v := range files {
 		all[k] = v
 	}
-	for name, content := range all {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.HasPrefix(name, "hooks/") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, all)
 	return dir
 }
 
