@@ -87,16 +87,9 @@ func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel s
 	src, version, bundleRef := mv.src, mv.version, mv.bundle
 	info := &VersionInfo{Source: src.Name(), Module: module, Version: version}
 
-	bundle, err := c.remoteImage(ctx, bundleRef)
-	if err != nil {
-		return nil, fmt.Errorf("module %s %s: %w", module, version, err)
-	}
-	if info.Bundle, err = describeImage(bundleRef, bundle); err != nil {
+	var files map[string][]byte
+	if info.Bundle, files, err = c.inspectImage(ctx, module, version, bundleRef, "version.json", "images_digests.json"); err != nil {
 		return nil, err
-	}
-	files, err := readImageFiles(bundle, "version.json", "images_digests.json")
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", bundleRef, err)
 	}
 	info.VersionJSON = string(files["version.json"])
 	info.ImagesDigests = map[string]string{}
@@ -110,16 +103,9 @@ func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel s
 	if err != nil {
 		return nil, err
 	}
-	release, err := c.remoteImage(ctx, relRef)
-	if err != nil {
-		return nil, fmt.Errorf("module %s %s: %w", module, version, err)
-	}
-	if info.Release, err = describeImage(relRef, release); err != nil {
+	var relFiles map[string][]byte
+	if info.Release, relFiles, err = c.inspectImage(ctx, module, version, relRef, "changelog.yaml", "changelog.yml"); err != nil {
 		return nil, err
-	}
-	relFiles, err := readImageFiles(release, "changelog.yaml", "changelog.yml")
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", relRef, err)
 	}
 	for _, n := range []string{"changelog.yaml", "changelog.yml"} {
 		if data, ok := relFiles[n]; ok {
@@ -139,6 +125,24 @@ func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel s
 		}
 	}
 	return info, nil
+}
+
+// inspectImage fetches one image of module version, describes it and reads
+// the named files from it (those it holds).
+func (c *Client) inspectImage(ctx context.Context, module, version string, ref name.Reference, names ...string) (ImageInfo, map[string][]byte, error) {
+	img, err := c.remoteImage(ctx, ref)
+	if err != nil {
+		return ImageInfo{}, nil, fmt.Errorf("module %s %s: %w", module, version, err)
+	}
+	desc, err := describeImage(ref, img)
+	if err != nil {
+		return ImageInfo{}, nil, err
+	}
+	files, err := readImageFiles(img, names...)
+	if err != nil {
+		return ImageInfo{}, nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	return desc, files, nil
 }
 
 func describeImage(ref name.Reference, img v1.Image) (ImageInfo, error) {
