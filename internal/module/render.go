@@ -122,15 +122,25 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 }
 
 func (r *Render) moduleValues() (map[string]any, error) {
-	out := values.Merge(r.ModuleValues)
-	for _, f := range r.ModuleValuesFiles {
+	out, err := mergeYAMLFiles(r.ModuleValues, r.ModuleValuesFiles, "module values file")
+	if err != nil {
+		return nil, err
+	}
+	return values.Normalize(out)
+}
+
+// mergeYAMLFiles merges the YAML maps of files, in order, over base; what
+// names the kind of file in errors.
+func mergeYAMLFiles(base map[string]any, files []string, what string) (map[string]any, error) {
+	out := values.Merge(base)
+	for _, f := range files {
 		layer, err := readYAMLMap(f)
 		if err != nil {
-			return nil, fmt.Errorf("module values file: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = values.Merge(out, layer)
 	}
-	return values.Normalize(out)
+	return out, nil
 }
 
 func readYAMLMap(path string) (map[string]any, error) {
@@ -146,13 +156,9 @@ func readYAMLMap(path string) (map[string]any, error) {
 }
 
 func (r *Render) settings() (map[string]any, error) {
-	settings := values.Merge(r.Settings)
-	for _, f := range r.SettingsFiles {
-		layer, err := readYAMLMap(f)
-		if err != nil {
-			return nil, fmt.Errorf("settings file: %w", err)
-		}
-		settings = values.Merge(settings, layer)
+	settings, err := mergeYAMLFiles(r.Settings, r.SettingsFiles, "settings file")
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range r.Set {
 		if err := strvals.ParseInto(s, settings); err != nil {
