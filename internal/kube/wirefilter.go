@@ -28,10 +28,30 @@ type wireFilter struct {
 	name protowire.Number // the name field in metadata
 }
 
-// wirePlan says what to do with each field number of one message type.
+// wirePlan says what to do with each field number of one message type
+// (generated Kubernetes types number their fields densely from 1, so
+// slices indexed by number serve).
 type wirePlan struct {
-	keep   map[protowire.Number]bool      // copied as is
-	nested map[protowire.Number]*wirePlan // filtered recursively (each record of a repeated field)
+	keep   []bool      // copied as is
+	nested []*wirePlan // filtered recursively (each record of a repeated field)
+}
+
+func (p *wirePlan) set(num protowire.Number, sub *wirePlan) {
+	for int(num) >= len(p.keep) {
+		p.keep = append(p.keep, false)
+		p.nested = append(p.nested, nil)
+	}
+	p.keep[num] = sub == nil
+	p.nested[num] = sub
+}
+
+// action is what p does with field num: keep it, filter it with sub, or
+// (neither) drop it.
+func (p *wirePlan) action(num protowire.Number) (keep bool, sub *wirePlan) {
+	if int(num) >= len(p.keep) {
+		return false, nil
+	}
+	return p.keep[num], p.nested[num]
 }
 
 // newWireFilter plans the filter for kind read as r; nil when nothing can be
@@ -90,7 +110,7 @@ func wirePlanFor(t reflect.Type, r *readTree) *wirePlan {
 	if t == nil || r == nil || r.all || r.each != nil || opaque(t) {
 		return nil
 	}
-	p := &wirePlan{keep: map[protowire.Number]bool{}, nested: map[protowire.Number]*wirePlan{}}
+	p := &wirePlan{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		num, onWire := protoNumber(f)
@@ -107,11 +127,9 @@ func wirePlanFor(t reflect.Type, r *readTree) *wirePlan {
 		}
 		_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if hasOpt(opts, "omitzero") { // whether it is omitted depends on every field
-			p.keep[num] = true
-		} else if sub := wirePlanFor(messageType(f.Type), messageTree(f.Type, c)); sub != nil {
-			p.nested[num] = sub
+			p.set(num, nil)
 		} else {
-			p.keep[num] = true
+			p.set(num, wirePlanFor(messageType(f.Type), messageTree(f.Type, c)))
 		}
 	}
 	return p
@@ -256,7 +274,7 @@ func (p *wirePlan) size(b []byte) (int, bool) {
 		if m < 0 {
 			return 0, false
 		}
-		switch sub := p.nested[num]; {
+		switch keep, sub := p.action(num); {
 		case sub != nil && typ == protowire.BytesType:
 			v, _ := protowire.ConsumeBytes(b[n:])
 			inner, ok := sub.size(v)
@@ -264,7 +282,7 @@ func (p *wirePlan) size(b []byte) (int, bool) {
 				return 0, false
 			}
 			total += n + protowire.SizeBytes(inner)
-		case sub != nil || p.keep[num]:
+		case sub != nil || keep:
 			total += n + m
 		}
 		b = b[n+m:]
@@ -278,14 +296,14 @@ func (p *wirePlan) write(b, out []byte) []byte {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		switch sub := p.nested[num]; {
+		switch keep, sub := p.action(num); {
 		case sub != nil && typ == protowire.BytesType:
 			v, _ := protowire.ConsumeBytes(b[n:])
 			inner, _ := sub.size(v)
 			out = append(out, b[:n]...) // the tag
 			out = protowire.AppendVarint(out, uint64(inner))
 			out = sub.write(v, out)
-		case sub != nil || p.keep[num]:
+		case sub != nil || keep:
 			out = append(out, b[:n+m]...)
 		}
 		b = b[n+m:]
