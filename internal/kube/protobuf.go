@@ -209,7 +209,11 @@ func asUnstructured(obj any, gvk schema.GroupVersionKind, p *pruner) (u *unstruc
 			return nil, false, fmt.Errorf("converting %T: %w", o, err)
 		}
 		u := &unstructured.Unstructured{Object: m}
-		u.SetGroupVersionKind(gvk)
+		if pruned {
+			p.setTypeMeta(u, gvk)
+		} else {
+			u.SetGroupVersionKind(gvk)
+		}
 		return u, pruned, nil
 	default:
 		return nil, false, fmt.Errorf("unexpected object type %T", obj)

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // pruner converts a typed object to the map a jqFilter reads, visiting only
@@ -55,6 +57,17 @@ func (p *pruner) toMap(obj any) (m map[string]any, ok bool, err error) {
 	}
 	m, err = sp.convert(v.Elem())
 	return m, true, err
+}
+
+// setTypeMeta sets apiVersion and kind on a pruned object, where the
+// filter reads them.
+func (p *pruner) setTypeMeta(u *unstructured.Unstructured, gvk schema.GroupVersionKind) {
+	if p.reads.children["apiVersion"] != nil {
+		u.SetAPIVersion(gvk.GroupVersion().String())
+	}
+	if p.reads.children["kind"] != nil {
+		u.SetKind(gvk.Kind)
+	}
 }
 
 // structPlan converts the read fields of one struct type.
