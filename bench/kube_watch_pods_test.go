@@ -80,6 +80,8 @@ func BenchmarkKubeWatchPods(b *testing.B) {
 				mon = append(mon, measureWatch(b, "monitor", kubeWatchPods, monitor))
 			}
 		}
+		logPasses(b, "monitor", mon)
+		logPasses(b, "typed informer", typed)
 		m, t := median(mon), median(typed)
 		b.Logf("medians of %d passes: monitor sync %.1f ms (CPU %.1f ms, heap %.0f B/object), typed informer sync %.1f ms (CPU %.1f ms, heap %.0f B/object); sync ratio %.2f",
 			kubeWatchRounds, m.syncMS, m.cpuMS, m.heapPerObj, t.syncMS, t.cpuMS, t.heapPerObj, m.syncMS/t.syncMS)

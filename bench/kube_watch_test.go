@@ -107,6 +107,9 @@ func BenchmarkKubeWatch(b *testing.B) {
 				passes[w] = append(passes[w], measureWatch(b, watches[w].name, kubeWatchObjects, watches[w].start))
 			}
 		}
+		for i, w := range watches {
+			logPasses(b, w.name, passes[i])
+		}
 		mon, typedInf, dynInf := median(passes[0]), median(passes[1]), median(passes[2])
 		b.Logf("medians of %d passes: monitor sync %.1f ms (CPU %.1f ms), typed informer sync %.1f ms (CPU %.1f ms), dynamic informer sync %.1f ms (CPU %.1f ms); sync ratio monitor/typed %.2f",
 			kubeWatchRounds, mon.syncMS, mon.cpuMS, typedInf.syncMS, typedInf.cpuMS, dynInf.syncMS, dynInf.cpuMS, mon.syncMS/typedInf.syncMS)
@@ -135,6 +138,18 @@ type watchFigures struct {
 	cpuMS       float64 // this process's user+system CPU until synchronized (the client's work; the API server is another process)
 	heapPerObj  float64 // HeapInuse delta (spans, so fragmentation counts)
 	allocPerObj float64 // HeapAlloc delta (live bytes)
+}
+
+// logPasses logs each pass of one watch on one line (a benchmark's log is
+// cut after ten lines).
+func logPasses(b *testing.B, what string, passes []watchFigures) {
+	var sync, cpu, heap []string
+	for _, p := range passes {
+		sync = append(sync, fmt.Sprintf("%.0f", p.syncMS))
+		cpu = append(cpu, fmt.Sprintf("%.0f", p.cpuMS))
+		heap = append(heap, fmt.Sprintf("%.0f", p.heapPerObj))
+	}
+	b.Logf("%-16s sync ms %s | client CPU ms %s | heap in use B/object %s", what, strings.Join(sync, " "), strings.Join(cpu, " "), strings.Join(heap, " "))
 }
 
 // median is the median of each figure over passes, taken figure by figure.
@@ -181,7 +196,6 @@ func measureWatch(b *testing.B, what string, want int, start func(ctx context.Co
 		heapPerObj:  float64(int64(after.HeapInuse)-int64(before.HeapInuse)) / float64(n),
 		allocPerObj: float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n),
 	}
-	b.Logf("%-16s sync %8.1f ms  client CPU %7.1f ms  heap in use %7.0f B/object  live heap %7.0f B/object", what, f.syncMS, f.cpuMS, f.heapPerObj, f.allocPerObj)
 	return f
 }
 
