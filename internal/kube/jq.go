@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/itchyny/gojq"
 )
@@ -30,7 +31,13 @@ func compileJQ(src string, libraryPaths ...string) (*jqProgram, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling jq %q: %w", src, err)
 	}
-	return &jqProgram{code: code, src: src, reads: jqReads(q)}, nil
+	reads := jqReads(q)
+	for _, p := range libraryPaths {
+		if filepath.Base(p) == ".jq" { // gojq loads it first: its defs may redefine select, map
+			reads = nil
+		}
+	}
+	return &jqProgram{code: code, src: src, reads: reads}, nil
 }
 
 // outputs runs the program on v (a decoded JSON value; integers of any Go

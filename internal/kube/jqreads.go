@@ -180,12 +180,14 @@ func (a *jqAnalysis) bind(patterns []*gojq.Pattern, vals []*readTree, env *scope
 	}
 	use(vals)
 	for _, p := range patterns {
-		env = bindNames(p, env)
+		env = a.bindNames(p, env)
 	}
 	return env
 }
 
-func bindNames(p *gojq.Pattern, env *scope) *scope {
+// bindNames binds a destructuring pattern's variables; its computed keys
+// (`{(expr): $v}`, `{"\(expr)": $v}`) may read variables bound outside.
+func (a *jqAnalysis) bindNames(p *gojq.Pattern, env *scope) *scope {
 	if p == nil {
 		return env
 	}
@@ -193,13 +195,19 @@ func bindNames(p *gojq.Pattern, env *scope) *scope {
 		env = &scope{name: p.Name, vals: []*readTree{nil}, next: env}
 	}
 	for _, e := range p.Array {
-		env = bindNames(e, env)
+		env = a.bindNames(e, env)
 	}
 	for _, o := range p.Object {
 		if strings.HasPrefix(o.Key, "$") {
 			env = &scope{name: o.Key, vals: []*readTree{nil}, next: env}
 		}
-		env = bindNames(o.Val, env)
+		if o.KeyQuery != nil {
+			use(a.query(o.KeyQuery, []*readTree{nil}, env))
+		}
+		if o.KeyString != nil {
+			a.str(o.KeyString, []*readTree{nil}, env)
+		}
+		env = a.bindNames(o.Val, env)
 	}
 	return env
 }
@@ -275,6 +283,9 @@ func (a *jqAnalysis) index(ix *gojq.Index, vals, ctx []*readTree, env *scope) []
 		return each(vals)
 	default:
 		use(vals)
+		if ix.Str != nil {
+			a.str(ix.Str, ctx, env)
+		}
 		if ix.Start != nil {
 			use(a.query(ix.Start, ctx, env))
 		}
@@ -417,6 +428,13 @@ func (a *jqAnalysis) other(t *gojq.Term, ctx []*readTree, env *scope) {
 	switch t.Type {
 	case gojq.TermTypeRecurse:
 	case gojq.TermTypeTry:
+		if t.Try.Catch != nil {
+			// an error message previews the value it failed on, which may
+			// be any value a variable holds
+			for s := env; s != nil; s = s.next {
+				use(s.vals)
+			}
+		}
 		use(a.query(t.Try.Body, ctx, env))
 		if t.Try.Catch != nil {
 			use(a.query(t.Try.Catch, []*readTree{nil}, env))
@@ -434,7 +452,7 @@ func (a *jqAnalysis) fold(src *gojq.Query, patterns []*gojq.Pattern, parts []*go
 	vals := a.query(src, ctx, env)
 	use(vals)
 	for _, p := range patterns {
-		env = bindNames(p, env)
+		env = a.bindNames(p, env)
 	}
 	for _, q := range parts {
 		if q != nil {

@@ -2,6 +2,8 @@ package kube
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -37,6 +39,13 @@ func TestJQReads(t *testing.T) {
 		{`{name: .metadata.name, at: now, n: [range(.spec.replicas)]}`, `{metadata:{name:*} spec:{replicas:*}}`},
 		{`if .a then error("bad: \(.b)") else 1 end`, `{a:{} b:*}`},
 		{`error`, ``},
+		// Found by review: keys computed in an index or a pattern, and
+		// error messages that preview a variable's value.
+		{`.data."\(.metadata.labels.k)"`, `{data:* metadata:{labels:{k:*}}}`},
+		{`.metadata as $m | .data as {($m.labels.k): $v} | $v`, `{data:* metadata:{labels:{k:*}}}`},
+		{`.metadata as $m | .data as {"\($m.labels.k)": $v} | $v`, `{data:* metadata:{labels:{k:*}}}`},
+		{`.metadata as $m | reduce 1 as {($m.labels.k): $v} (0; $v)`, ``},
+		{`.spec.containers as $c | 1 | try ($c[0].name, $c.x) catch .`, `{spec:{containers:*}}`},
 		// Everything: the whole input escapes, or the analysis cannot follow.
 		{`.`, ``},
 		{`tojson`, ``},
@@ -66,6 +75,27 @@ func TestJQReads(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("jqReads(%s) = %q, want %q", tc.filter, got, tc.want)
 		}
+	}
+}
+
+// TestJQReadsGivesUpOnInitModule: gojq loads a library path named `.jq`
+// before the program, and its definitions may replace builtins such as
+// select, so nothing can be told of what the program reads.
+func TestJQReadsGivesUpOnInitModule(t *testing.T) {
+	init := filepath.Join(t.TempDir(), ".jq")
+	if err := os.WriteFile(init, []byte("def select(f): .metadata;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compileJQ(`select(true) | .labels.k`, init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prog.reads != nil {
+		t.Fatalf("reads = %s with an init module, want everything", prog.reads)
+	}
+	out, err := prog.filter(map[string]any{"metadata": map[string]any{"labels": map[string]any{"k": "v"}}})
+	if err != nil || string(out) != `"v"` {
+		t.Fatalf("the init module's select was not used: %s, %v", out, err)
 	}
 }
 
@@ -143,6 +173,10 @@ func TestPrunedConversionMatchesJSON(t *testing.T) {
 // variables, select, alternatives, errors with and without try, and
 // filters that read everything.
 var pruneFilters = []string{
+	`.data."\(.metadata.labels.a)"`,
+	`.metadata as $m | .data as {($m.labels.a): $v} | $v`,
+	`.spec.containers as $c | 1 | try ($c[0].name, $c.x) catch .`,
+	`.spec.ports as $p | 1 | try ($p[0].port, $p.x) catch .`,
 	`.spec.template.spec.containers[].resources.limits.cpu?`,
 	`.spec.containers[0].env[1].valueFrom.fieldRef.fieldPath?`,
 	`{phase: .status.phase, ip: .status.podIP, started: (.metadata.creationTimestamp != null)}`,
