@@ -20,8 +20,15 @@ import (
 // is unchanged; only fields no path of the program reaches differ.
 type readTree struct {
 	all      bool
+	keys     bool // its keys or element count are read (length, keys, has)
 	children map[string]*readTree
 	each     *readTree
+}
+
+// keysOnly is a node of which only the keys (or the count) are read: of a
+// map, the values can be left out.
+func (t *readTree) keysOnly() bool {
+	return t.keys && !t.all && len(t.children) == 0 && t.each == nil
 }
 
 func (t *readTree) child(name string) *readTree {
@@ -44,7 +51,7 @@ func (t *readTree) elem() *readTree {
 }
 
 // String renders the tree for tests and logs: `*` is the whole value,
-// `[]` every element.
+// `#` its keys, `[]` every element.
 func (t *readTree) String() string {
 	var b strings.Builder
 	t.writeTo(&b)
@@ -52,9 +59,15 @@ func (t *readTree) String() string {
 }
 
 func (t *readTree) writeTo(b *strings.Builder) {
-	if t.all {
+	switch {
+	case t.all:
 		b.WriteByte('*')
 		return
+	case t.keysOnly():
+		b.WriteByte('#')
+		return
+	case t.keys:
+		b.WriteByte('#')
 	}
 	b.WriteByte('{')
 	for i, k := range slices.Sorted(maps.Keys(t.children)) {
@@ -91,7 +104,7 @@ func jqReads(q *gojq.Query) *readTree {
 		return nil
 	}
 	use(out)
-	if root.all {
+	if root.all || root.keys { // the keys of the whole object are all of its fields
 		return nil
 	}
 	return root
@@ -120,6 +133,15 @@ func (s *scope) lookup(name string) ([]*readTree, bool) {
 		}
 	}
 	return nil, false
+}
+
+// useKeys marks values whose keys (or element count) are read.
+func useKeys(vals []*readTree) {
+	for _, v := range vals {
+		if v != nil {
+			v.keys = true
+		}
+	}
 }
 
 // use marks values as read whole.
@@ -333,7 +355,8 @@ func each(vals []*readTree) []*readTree {
 }
 
 // call handles variables and builtins: select, empty and map follow the
-// input; every other builtin reads `.` whole.
+// input, length, keys and has read its keys; every other builtin reads `.`
+// whole.
 func (a *jqAnalysis) call(f *gojq.Func, ctx []*readTree, env *scope) []*readTree {
 	if strings.HasPrefix(f.Name, "$") {
 		if f.Name == "$ENV" || f.Name == "$__loc__" {
@@ -351,6 +374,13 @@ func (a *jqAnalysis) call(f *gojq.Func, ctx []*readTree, env *scope) []*readTree
 	case f.Name == "select" && len(f.Args) == 1:
 		a.query(f.Args[0], ctx, env) // truthiness only
 		return ctx
+	case (f.Name == "length" || f.Name == "keys") && len(f.Args) == 0:
+		useKeys(ctx)
+		return []*readTree{nil}
+	case f.Name == "has" && len(f.Args) == 1:
+		useKeys(ctx)
+		use(a.query(f.Args[0], ctx, env))
+		return []*readTree{nil}
 	case f.Name == "map" && len(f.Args) == 1:
 		use(a.query(f.Args[0], each(ctx), env))
 		return []*readTree{nil}

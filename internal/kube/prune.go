@@ -250,8 +250,8 @@ func opaque(t reflect.Type) bool {
 // structPlanFor plans struct type t read as r; nil when the whole value is
 // read or t cannot be planned exactly.
 func structPlanFor(t reflect.Type, r *readTree) *structPlan {
-	if r == nil || r.all || r.each != nil || opaque(t) {
-		return nil // `.[]` on an object reads every field
+	if r == nil || r.all || r.keys || r.each != nil || opaque(t) {
+		return nil // `.[]`, length, keys on an object read every field
 	}
 	sp := &structPlan{}
 	if !sp.collect(t, nil, r) {

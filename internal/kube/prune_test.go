@@ -17,7 +17,10 @@ func TestJQReads(t *testing.T) {
 		filter string
 		want   string // "" = no pruning (everything is read)
 	}{
-		{`{name: .metadata.name, owner: .metadata.labels.owner, size: (.data | length)}`, `{data:* metadata:{labels:{owner:*} name:*}}`},
+		{`{name: .metadata.name, owner: .metadata.labels.owner, size: (.data | length)}`, `{data:# metadata:{labels:{owner:*} name:*}}`},
+		{`(.metadata.labels | has("app")), (.data | keys)`, `{data:# metadata:{labels:#}}`},
+		{`(.data | length), .data.k`, `{data:#{k:*}}`},
+		{`.spec.containers | length`, `{spec:{containers:#}}`},
 		{`.metadata.labels`, `{metadata:{labels:*}}`},
 		{`.metadata | {name, namespace, labels}`, `{metadata:{labels:* name:* namespace:*}}`},
 		{`.spec.containers[] | {name, image}`, `{spec:{containers:{[]:{image:* name:*}}}}`},
@@ -27,7 +30,8 @@ func TestJQReads(t *testing.T) {
 		{`select(.metadata.labels.a == "b") | .data`, `{data:* metadata:{labels:{a:*}}}`},
 		{`if .data then .data.k else "none" end`, `{data:{k:*}}`},
 		{`.spec.replicas // 1`, `{spec:{replicas:*}}`},
-		{`.metadata.annotations // {} | keys`, `{metadata:{annotations:*}}`},
+		{`.metadata.annotations // {} | keys`, `{metadata:{annotations:#}}`},
+		{`.metadata | length`, `{metadata:#}`},
 		{`"\(.metadata.namespace)/\(.metadata.name)"`, `{metadata:{name:* namespace:*}}`},
 		{`.metadata.name as $n | {($n): .spec}`, `{metadata:{name:*} spec:*}`},
 		{`.["data"]["k"]?`, `{data:{k:*}}`},
@@ -173,6 +177,12 @@ func TestPrunedConversionMatchesJSON(t *testing.T) {
 // variables, select, alternatives, errors with and without try, and
 // filters that read everything.
 var pruneFilters = []string{
+	`{size: (.data | length), keys: (.data | keys), bin: (.binaryData | keys), has: (.metadata.labels | has("a"))}`,
+	`(.data | length), .data.k, (.metadata | length), (.metadata.name | length)`,
+	`.spec.containers | length, (.[0].env | length)?`,
+	`.spec.template.spec.containers[0].resources.limits | keys?`,
+	`.rules | length`,
+	`.spec.ports | map(.port) | length`,
 	`.data."\(.metadata.labels.a)"`,
 	`.metadata as $m | .data as {($m.labels.a): $v} | $v`,
 	`.spec.containers as $c | 1 | try ($c[0].name, $c.x) catch .`,

@@ -107,7 +107,7 @@ func protoNumber(f reflect.StructField) (protowire.Number, bool) {
 
 // wirePlanFor plans struct type t read as r; nil when everything is read.
 func wirePlanFor(t reflect.Type, r *readTree) *wirePlan {
-	if t == nil || r == nil || r.all || r.each != nil || opaque(t) {
+	if t == nil || r == nil || r.all || r.keys || r.each != nil || opaque(t) {
 		return nil
 	}
 	p := &wirePlan{}
@@ -126,14 +126,22 @@ func wirePlanFor(t reflect.Type, r *readTree) *wirePlan {
 			continue
 		}
 		_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if hasOpt(opts, "omitzero") { // whether it is omitted depends on every field
+		switch {
+		case hasOpt(opts, "omitzero"): // whether it is omitted depends on every field
 			p.set(num, nil)
-		} else {
+		case f.Type.Kind() == reflect.Map && c.keysOnly():
+			p.set(num, mapKeysOnly)
+		default:
 			p.set(num, wirePlanFor(messageType(f.Type), messageTree(f.Type, c)))
 		}
 	}
 	return p
 }
+
+// mapKeysOnly filters the entries of a protobuf map (messages of key = 1,
+// value = 2) down to their keys: their values decode as zero values, which
+// a filter that reads only the keys (length, keys, has) never sees.
+var mapKeysOnly = &wirePlan{keep: []bool{false, true}, nested: []*wirePlan{nil, nil}}
 
 // messageType and messageTree give the struct type and read tree of one
 // record of a field: the field's own struct (or pointed-to struct), or a
