@@ -50,6 +50,33 @@ func (t *readTree) elem() *readTree {
 	return t.each
 }
 
+// with returns a copy of t that also reads the named fields of its field
+// parent.
+func (t *readTree) with(parent string, fields ...string) *readTree {
+	c := t.clone()
+	p := c.child(parent)
+	if !p.all {
+		for _, f := range fields {
+			p.child(f).all = true
+		}
+	}
+	return c
+}
+
+func (t *readTree) clone() *readTree {
+	if t == nil {
+		return nil
+	}
+	c := &readTree{all: t.all, keys: t.keys, each: t.each.clone()}
+	if t.children != nil {
+		c.children = make(map[string]*readTree, len(t.children))
+		for k, v := range t.children {
+			c.children[k] = v.clone()
+		}
+	}
+	return c
+}
+
 // String renders the tree for tests and logs: `*` is the whole value,
 // `#` its keys, `[]` every element.
 func (t *readTree) String() string {

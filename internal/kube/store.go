@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/md5"
 	"fmt"
@@ -9,18 +10,31 @@ import (
 	"strings"
 	"sync"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
 )
 
-// entry is what a Monitor keeps per object: its key, the filter result, the
-// checksum that drives change detection, and the full JSON only when the
-// binding keeps full objects. This is the whole per-object memory cost: no
-// informer cache of full objects exists next to it.
+// entry is what a Monitor keeps per object: its key, the filter result
+// (which drives change detection), the object's checksum when there is no
+// filter, and the full JSON only when the binding keeps full objects. This
+// is the whole per-object memory cost: no informer cache of full objects
+// exists next to it.
 type entry struct {
 	objKey
-	checksum [md5.Size]byte
-	filter   []byte // nil without jqFilter
-	object   []byte // nil unless KeepFullObjectsInMemory
+	checksum [md5.Size]byte // without jqFilter: of the object's JSON
+	filter   []byte         // nil without jqFilter
+	object   []byte         // nil unless KeepFullObjectsInMemory
+}
+
+// changed reports whether e differs from prev as a hook sees it: by its
+// filter result, or without a filter by the object's checksum, as
+// shell-operator does.
+func (e *entry) changed(prev *entry) bool {
+	if e.filter != nil || prev.filter != nil {
+		return !bytes.Equal(e.filter, prev.filter)
+	}
+	return e.checksum != prev.checksum
 }
 
 // objKey identifies an object within a Monitor (its kind is fixed). A
@@ -41,8 +55,8 @@ func (e *entry) item() ObjectAndFilterResult {
 // MD5 (or, without jqFilter, the MD5 of the object's JSON, as
 // shell-operator does). The object is not referenced afterwards.
 // normalized says u holds integers as int already (see jqInput).
-func (c *compiledSpec) project(u *unstructured.Unstructured, normalized bool) (*entry, error) {
-	e := &entry{objKey: objKey{namespace: u.GetNamespace(), name: u.GetName()}}
+func (c *compiledSpec) project(key objKey, u *unstructured.Unstructured, normalized bool) (*entry, error) {
+	e := &entry{objKey: key}
 	var raw []byte
 	if c.spec.KeepFullObjectsInMemory || c.jq == nil {
 		var err error
@@ -60,7 +74,6 @@ func (c *compiledSpec) project(u *unstructured.Unstructured, normalized bool) (*
 			return nil, fmt.Errorf("jqFilter on %s: %w", e.objKey, err)
 		}
 		e.filter = out
-		e.checksum = md5.Sum(out)
 	} else {
 		e.checksum = md5.Sum(raw)
 	}
@@ -126,7 +139,7 @@ func (s sourceStore) watchEvent(obj any, typ WatchEventType) {
 		return
 	}
 	s.src.entries[key] = e
-	if old != nil && old.checksum == e.checksum {
+	if old != nil && !e.changed(old) {
 		return // the filter result did not change: no event
 	}
 	m.emitLocked(typ, e)
@@ -138,12 +151,19 @@ func (s sourceStore) project(obj any) (key objKey, e *entry, keyErr, err error) 
 	if p, ok := obj.(*projected); ok {
 		return objKey{namespace: p.Namespace, name: p.Name}, p.entry, nil, p.err
 	}
-	u, normalized, keyErr := asUnstructured(obj, s.m.gvk(), s.m.spec.pruner)
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	a, keyErr := meta.Accessor(obj)
 	if keyErr != nil {
 		return objKey{}, nil, keyErr, keyErr
 	}
-	key = objKey{namespace: u.GetNamespace(), name: u.GetName()}
-	e, err = s.m.spec.project(u, normalized)
+	key = objKey{namespace: a.GetNamespace(), name: a.GetName()}
+	u, normalized, err := asUnstructured(obj, s.m.gvk(), s.m.spec.pruner)
+	if err != nil {
+		return key, nil, nil, err
+	}
+	e, err = s.m.spec.project(key, u, normalized)
 	return key, e, nil, err
 }
 
@@ -205,13 +225,19 @@ func (s sourceStore) Replace(list []any, _ string) error {
 	s.src.entries = fresh
 	first := !s.src.synced
 	s.src.synced = true
+	if !m.synced {
+		// Nothing is reported before Synchronization: its snapshot is
+		// what was listed.
+		m.maybeSyncedLocked()
+		return nil
+	}
 	for _, k := range sortedKeys(fresh) {
 		e := fresh[k]
 		prev, had := old[k]
 		switch {
 		case !had:
 			m.emitLocked(WatchAdded, e)
-		case prev.checksum != e.checksum:
+		case e.changed(prev):
 			m.emitLocked(WatchModified, e)
 		}
 	}

@@ -129,15 +129,7 @@ func compileSpec(s WatchSpec, jqLibraryPaths []string) (*compiledSpec, error) {
 			return fail("jqFilter", err)
 		}
 		c.jq = prog
-		if !s.KeepFullObjectsInMemory && prog.reads != nil {
-			// The entry's key is read from the converted object, the
-			// reflector reads the resourceVersion of watched ones.
-			meta := prog.reads.child("metadata")
-			if !meta.all {
-				meta.child("name")
-				meta.child("namespace")
-				meta.child("resourceVersion")
-			}
+		if !s.KeepFullObjectsInMemory {
 			c.pruner = newPruner(prog.reads)
 		}
 	}

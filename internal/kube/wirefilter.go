@@ -72,7 +72,8 @@ func newWireFilter(gvk schema.GroupVersionKind, obj runtime.Object, r *readTree)
 	if !ok {
 		return nil
 	}
-	plan := wirePlanFor(t.Elem(), r)
+	// The store reads each object's key, the reflector its resourceVersion.
+	plan := wirePlanFor(t.Elem(), r.with("metadata", "name", "namespace", "resourceVersion"))
 	if plan == nil {
 		return nil
 	}
