@@ -121,7 +121,7 @@ func startProcess(spec runtimeSpec, hooksDir, kubeconfig, dir string) (*process,
 func (p *process) exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s exited (%v); last lines of %s:\n%s", filepath.Base(p.cmd.Path), p.waitErr, p.logPath, logTail(p.logPath, 15))
+		return fmt.Errorf("%s exited (%w); last lines of %s:\n%s", filepath.Base(p.cmd.Path), p.waitErr, p.logPath, logTail(p.logPath, 15))
 	default:
 		return nil
 	}
