@@ -121,7 +121,11 @@ func startProcess(spec runtimeSpec, hooksDir, kubeconfig, dir string) (*process,
 func (p *process) exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s exited (%w); last lines of %s:\n%s", filepath.Base(p.cmd.Path), p.waitErr, p.logPath, logTail(p.logPath, 15))
+		status := p.waitErr
+		if status == nil {
+			status = errors.New("exit status 0")
+		}
+		return fmt.Errorf("%s exited (%w); last lines of %s:\n%s", filepath.Base(p.cmd.Path), status, p.logPath, logTail(p.logPath, 15))
 	default:
 		return nil
 	}
