@@ -140,7 +140,7 @@ func BenchmarkKubeWatch(b *testing.B) {
 }
 
 // kubeWatchRounds is how many times each watch runs per iteration.
-const kubeWatchRounds = 5
+const kubeWatchRounds = 9
 
 type watchFigures struct {
 	syncMS      float64
