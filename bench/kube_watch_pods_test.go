@@ -49,23 +49,7 @@ func BenchmarkKubeWatchPods(b *testing.B) {
 
 	b.ResetTimer()
 	for b.Loop() {
-		monitor := func(ctx context.Context) (int, func()) {
-			m, err := kube.NewMonitor(client, kube.WatchSpec{
-				Name: "bench", APIVersion: "v1", Kind: "Pod",
-				Namespace: kube.NamespaceSelector{MatchNames: []string{ns}},
-				JqFilter:  `{name: .metadata.name, phase: .status.phase, images: [.spec.containers[].image]}`,
-			}, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := m.Start(ctx); err != nil {
-				b.Fatal(err)
-			}
-			if err := m.WaitForSync(ctx); err != nil {
-				b.Fatal(err)
-			}
-			return m.Len(), m.Stop
-		}
+		monitor := monitorWatch(b, client, "Pod", ns, `{name: .metadata.name, phase: .status.phase, images: [.spec.containers[].image]}`)
 		typedInformer := func(ctx context.Context) (int, func()) {
 			f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
 			return runInformer(b, ctx, f.Core().V1().Pods().Informer())

@@ -63,30 +63,11 @@ func BenchmarkKubeWatch(b *testing.B) {
 
 	b.ResetTimer()
 	for b.Loop() {
-		monitorWith := func(jqFilter string) func(context.Context) (int, func()) {
-			return func(ctx context.Context) (int, func()) {
-				m, err := kube.NewMonitor(client, kube.WatchSpec{
-					Name: "bench", APIVersion: "v1", Kind: "ConfigMap",
-					Namespace: kube.NamespaceSelector{MatchNames: []string{ns}},
-					JqFilter:  jqFilter,
-				}, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := m.Start(ctx); err != nil {
-					b.Fatal(err)
-				}
-				if err := m.WaitForSync(ctx); err != nil {
-					b.Fatal(err)
-				}
-				return m.Len(), m.Stop
-			}
-		}
 		// The issue's filter reads three fields (and of data only its
 		// keys); the second reads every value of data as well, so all of
 		// each object is decoded and converted.
-		monitor := monitorWith(`{name: .metadata.name, owner: .metadata.labels.owner, size: (.data | length)}`)
-		monitorData := monitorWith(`{name: .metadata.name, owner: .metadata.labels.owner, data: .data}`)
+		monitor := monitorWatch(b, client, "ConfigMap", ns, `{name: .metadata.name, owner: .metadata.labels.owner, size: (.data | length)}`)
+		monitorData := monitorWatch(b, client, "ConfigMap", ns, `{name: .metadata.name, owner: .metadata.labels.owner, data: .data}`)
 		dynamicInformer := func(ctx context.Context) (int, func()) {
 			f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, ns, nil)
 			inf := f.ForResource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Informer()
@@ -136,6 +117,28 @@ func BenchmarkKubeWatch(b *testing.B) {
 		b.ReportMetric(typedInf.cpuMS, "typedinformer-cpu-ms")
 		b.ReportMetric(dynInf.cpuMS, "dyninformer-cpu-ms")
 		b.ReportMetric(mon.heapPerObj/dynInf.heapPerObj, "heap-ratio-vs-dyninformer")
+	}
+}
+
+// monitorWatch is a watch for measureWatch: a kube.Monitor of kind in ns
+// with jqFilter (keepFullObjectsInMemory: false), started and synchronized.
+func monitorWatch(b *testing.B, client *kube.Client, kind, ns, jqFilter string) func(context.Context) (int, func()) {
+	return func(ctx context.Context) (int, func()) {
+		m, err := kube.NewMonitor(client, kube.WatchSpec{
+			Name: "bench", APIVersion: "v1", Kind: kind,
+			Namespace: kube.NamespaceSelector{MatchNames: []string{ns}},
+			JqFilter:  jqFilter,
+		}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.WaitForSync(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return m.Len(), m.Stop
 	}
 }
 
