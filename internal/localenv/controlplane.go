@@ -57,6 +57,12 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 		ControlPlaneStartTimeout: 90 * time.Second,
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
+	// The binaries' paths are set outright: envtest would otherwise prefer
+	// KUBEBUILDER_ASSETS (or TEST_ASSET_*) from the environment over
+	// BinaryAssetsDirectory, even when it is empty or holds no binaries and
+	// EnsureKubeBinaries built them elsewhere.
+	env.ControlPlane.GetAPIServer().Path = filepath.Join(assets, "kube-apiserver")
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
 	start := time.Now()
 	cfg, err := env.Start()
 	if err != nil {

@@ -106,3 +106,34 @@ func TestRegistriesPushPull(t *testing.T) {
 		})
 	}
 }
+
+// TestControlPlaneIgnoresUnusableKubebuilderAssets: an empty (or stale)
+// KUBEBUILDER_ASSETS in the environment is passed over by
+// EnsureKubeBinaries, and the control plane still starts from the binaries
+// it found (envtest alone would look for etcd in $PATH).
+func TestControlPlaneIgnoresUnusableKubebuilderAssets(t *testing.T) {
+	testenv.ControlPlane(t) // the binaries are in the cache
+	for name, value := range map[string]string{"empty": "", "no binaries": t.TempDir()} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("KUBEBUILDER_ASSETS", value)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cp, err := localenv.StartControlPlane(ctx, localenv.ControlPlaneOptions{})
+			if err != nil {
+				t.Fatalf("KUBEBUILDER_ASSETS=%q: %v", value, err)
+			}
+			defer func() {
+				if err := cp.Stop(); err != nil {
+					t.Error(err)
+				}
+			}()
+			dyn, err := dynamic.NewForConfig(cp.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).List(ctx, metav1.ListOptions{}); err != nil {
+				t.Fatalf("the API server does not answer: %v", err)
+			}
+		})
+	}
+}
