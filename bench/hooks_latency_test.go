@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/deckhand-dev/deckhand/bench/latencyhook"
 	"github.com/deckhand-dev/deckhand/internal/hookserver"
 	"github.com/deckhand-dev/deckhand/internal/kube"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
@@ -30,32 +31,8 @@ import (
 const (
 	latencyUpdates  = 1000
 	latencyInterval = 20 * time.Millisecond
-	seqAnnotation   = "bench.deckhand.io/seq"
+	seqAnnotation   = latencyhook.SeqAnnotation
 )
-
-// latencyHook is a real bash + jq hook. It watches the ConfigMaps of one
-// namespace with keepFullObjectsInMemory=false and a jqFilter that carries
-// the update's sequence number; at start it takes the time (date +%s%N),
-// then appends "<seq> <start>" per event (and "sync <start>" for
-// Synchronization) to $LATENCY_OUT.
-const latencyHook = `#!/usr/bin/env bash
-start=$(date +%%s%%N)
-set -euo pipefail
-if [[ "${1:-}" == "--config" ]]; then
-cat <<'EOF'
-configVersion: v1
-kubernetes:
-- name: cms
-  apiVersion: v1
-  kind: ConfigMap
-  namespace: {nameSelector: {matchNames: [%s]}}
-  keepFullObjectsInMemory: false
-  jqFilter: '{name: .metadata.name, seq: .metadata.annotations["%s"]}'
-EOF
-exit 0
-fi
-jq -r --arg start "$start" '.[] | if .type == "Synchronization" then "sync \($start)" elif .type == "Event" then "\(.filterResult.seq) \($start)" else empty end' "$BINDING_CONTEXT_PATH" >> "$LATENCY_OUT"
-`
 
 // BenchmarkHookEventLatency watches 10,000 ConfigMaps through a jqFilter with
 // deckhand's hook runtime (hookserver: kube.Monitor, queue, bash + jq hook)
@@ -119,7 +96,7 @@ func measureHookLatency(b *testing.B, cfg *rest.Config, cs kubernetes.Interface,
 	if err := os.MkdirAll(hooksDir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(hooksDir, "latency.sh"), fmt.Appendf(nil, latencyHook, ns, seqAnnotation), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(hooksDir, "latency.sh"), latencyhook.Script(ns, `"$LATENCY_OUT"`), 0o755); err != nil {
 		b.Fatal(err)
 	}
 

@@ -5,44 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/deckhand-dev/deckhand/bench/latencyhook"
 )
 
-// seqAnnotation carries each update's sequence number to the hook, through
-// the jqFilter.
-const seqAnnotation = "bench.deckhand.io/seq"
-
-// hookScript is the hook both runtimes run, the one BenchmarkHookEventLatency
-// uses: bash + jq, one kubernetes binding on the ConfigMaps of one namespace
-// with keepFullObjectsInMemory=false and a jqFilter that carries the seq
-// annotation. Its first command takes the time; then it appends
-// "<seq> <start-ns>" per Event object (and "sync <start-ns>" for
-// Synchronization) to the records file. Arguments: namespace, annotation,
-// records file.
-const hookScript = `#!/usr/bin/env bash
-start=$(date +%%s%%N)
-set -euo pipefail
-if [[ "${1:-}" == "--config" ]]; then
-cat <<'EOF'
-configVersion: v1
-kubernetes:
-- name: cms
-  apiVersion: v1
-  kind: ConfigMap
-  namespace: {nameSelector: {matchNames: [%s]}}
-  keepFullObjectsInMemory: false
-  executeHookOnSynchronization: true
-  jqFilter: '{name: .metadata.name, seq: .metadata.annotations["%s"]}'
-EOF
-exit 0
-fi
-jq -r --arg start "$start" '.[] | if .type == "Synchronization" then "sync \($start)" elif .type == "Event" then "\(.filterResult.seq) \($start)" else empty end' "$BINDING_CONTEXT_PATH" >> %q
-`
+// seqAnnotation carries each update's sequence number to the hook.
+const seqAnnotation = latencyhook.SeqAnnotation
 
 // writeHook writes the hook into dir/hooks and returns that directory.
 func writeHook(dir, namespace, records string) (string, error) {
@@ -51,7 +26,7 @@ func writeHook(dir, namespace, records string) (string, error) {
 		return "", fmt.Errorf("creating hooks directory: %w", err)
 	}
 	path := filepath.Join(hooks, "latency.sh")
-	if err := os.WriteFile(path, fmt.Appendf(nil, hookScript, namespace, seqAnnotation, records), 0o755); err != nil {
+	if err := os.WriteFile(path, latencyhook.Script(namespace, strconv.Quote(records)), 0o755); err != nil {
 		return "", fmt.Errorf("writing hook %s: %w", path, err)
 	}
 	return hooks, nil
