@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -39,6 +40,7 @@ type Monitor struct {
 	jqLibraryPaths []string
 
 	res    Resource
+	pb     rest.Interface // the protobuf client of every source (nil: JSON), made once in Start
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -111,6 +113,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 	m.startOnce.Do(func() {
 		started = true
 		m.res = res
+		m.pb = m.client.protobuf.filteredClient(res, m.wireFilter())
 		m.ctx, m.cancel = context.WithCancel(ctx)
 		m.wg.Add(1)
 		go m.dispatch()
@@ -262,7 +265,7 @@ func (m *Monitor) removeSourcesLocked(ns string) {
 // projectingWatch); listed ones are projected by the store.
 func (m *Monitor) objectListWatch(store sourceStore, ns, labelSel, fieldSel string) *cache.ListWatch {
 	var lw *cache.ListWatch
-	if rc := m.client.protobuf.filteredClient(m.res, m.wireFilter()); rc != nil {
+	if rc := m.pb; rc != nil {
 		tweak := func(o *metav1.ListOptions) {
 			o.LabelSelector = labelSel
 			o.FieldSelector = fieldSel
