@@ -425,7 +425,7 @@ func (a *jqAnalysis) call(f *gojq.Func, ctx []*readTree, env *scope) []*readTree
 // arguments are analyzed on their own).
 func ignoresInput(f *gojq.Func) bool {
 	switch f.Name {
-	case "now", "env", "builtins", "input_filename", "infinite", "nan", "null", "range", "halt":
+	case "now", "env", "builtins", "input_filename", "infinite", "nan", "range", "halt":
 		return true
 	case "error":
 		return len(f.Args) == 1
