@@ -227,7 +227,7 @@ func newHooksQueuesCommand() *cobra.Command {
 				for _, q := range reply.Queues {
 					current, retry := "-", "-"
 					if q.Current != nil {
-						current = q.Current.Hook
+						current = q.Current.Subject
 						if q.Current.Description != "" {
 							current += " (" + q.Current.Description + ")"
 						}

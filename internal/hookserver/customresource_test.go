@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/deckhand-dev/deckhand/internal/engine"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
@@ -39,8 +40,8 @@ kubernetes:
 			return false, body
 		}
 		for _, q := range reply.Queues {
-			if q.Name == "main" && q.Failures > 0 && q.Current != nil && q.Current.Hook == "widgets.sh" &&
-				q.Current.Kind == kindEnableKubernetes && strings.Contains(q.LastError, "wdg") {
+			if q.Name == "main" && q.Failures > 0 && q.Current != nil && q.Current.Subject == "widgets.sh" &&
+				q.Current.Kind == engine.KindEnableKubernetes && strings.Contains(q.LastError, "wdg") {
 				return true, body
 			}
 		}

@@ -42,7 +42,7 @@ schedule: [{name: tick, crontab: "* * * * * *", queue: lane-healthy}]
 		}
 		for _, q := range reply.Queues {
 			if q.Name == "lane-broken" {
-				return q.Failures >= 3 && q.Current != nil && q.Current.Hook == "broken.sh" && strings.Contains(q.LastError, "cannot reach backend"), body
+				return q.Failures >= 3 && q.Current != nil && q.Current.Subject == "broken.sh" && strings.Contains(q.LastError, "cannot reach backend"), body
 			}
 		}
 		return false, body

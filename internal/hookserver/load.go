@@ -5,25 +5,17 @@ import (
 	"errors"
 	"strings"
 
-	"golang.org/x/time/rate"
-
+	"github.com/deckhand-dev/deckhand/internal/engine"
 	"github.com/deckhand-dev/deckhand/internal/hook"
 )
 
 // load discovers the hooks and records broken ones; it never fails the server.
 func (s *Server) load(ctx context.Context) {
 	hooks, hookErrs, err := hook.Discover(ctx, s.opts.HooksDir, hook.DiscoverOptions{Env: s.opts.Env, Logger: s.log})
-	states := make([]*hookState, 0, len(hooks))
-	byName := make(map[string]*hookState, len(hooks))
+	states := make([]*engine.Hook, 0, len(hooks))
+	byName := make(map[string]*engine.Hook, len(hooks))
 	for _, h := range hooks {
-		hs := &hookState{Hook: *h}
-		if st := h.Config.Settings; st != nil && st.ExecutionMinInterval > 0 {
-			burst := st.ExecutionBurst
-			if burst < 1 {
-				burst = 1
-			}
-			hs.limiter = rate.NewLimiter(rate.Every(st.ExecutionMinInterval), burst)
-		}
+		hs := engine.NewHook(*h, "", nil)
 		states = append(states, hs)
 		byName[hs.Name] = hs
 		s.metrics.HookConfigErrors.WithLabelValues(hs.Name).Set(0)

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"golang.org/x/time/rate"
 	"k8s.io/client-go/rest"
 
+	"github.com/deckhand-dev/deckhand/internal/engine"
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/queue"
@@ -83,21 +84,15 @@ type Server struct {
 	debugListener lazyListener
 
 	mu           sync.Mutex
-	hooks        []*hookState
-	byName       map[string]*hookState
+	hooks        []*engine.Hook
+	byName       map[string]*engine.Hook
 	configErrors map[string]error
 	loadErr      error
 	loaded       bool
 	state        serverState
 	runErr       error
 	leader       string
-	engine       *engine // the running hooks, nil while standby
-}
-
-// hookState is one loaded hook and what the server keeps for it.
-type hookState struct {
-	hook.Hook
-	limiter *rate.Limiter
+	engine       *engine.Engine // the running hooks, nil while standby
 }
 
 // New creates a Server; it does not touch the cluster or the hooks yet.
@@ -126,7 +121,7 @@ func New(opts Options) (*Server, error) {
 		registry:     prometheus.NewRegistry(),
 		hookRegistry: prometheus.NewRegistry(),
 		store:        newStore(opts.AccumulateUngroupedMetrics),
-		byName:       map[string]*hookState{},
+		byName:       map[string]*engine.Hook{},
 		configErrors: map[string]error{},
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -187,7 +182,7 @@ func (s *Server) Run(ctx context.Context) error {
 // runHooks runs the loaded hooks until ctx is done.
 func (s *Server) runHooks(ctx context.Context) {
 	s.setState(stateStarting, nil)
-	e, err := newEngine(s)
+	e, err := s.newEngine()
 	if err != nil {
 		s.log.Error("cannot start hooks", "error", err)
 		s.setState(stateFailed, err)
@@ -196,8 +191,12 @@ func (s *Server) runHooks(ctx context.Context) {
 	}
 	s.mu.Lock()
 	s.engine = e
+	hooks := slices.Clone(s.hooks)
 	s.mu.Unlock()
-	e.run(ctx)
+	bootstrap(e, hooks)
+	e.Start(ctx)
+	<-ctx.Done()
+	e.Stop()
 	s.mu.Lock()
 	s.engine = nil
 	s.mu.Unlock()
@@ -244,7 +243,7 @@ func (s *Server) hookNames() []string {
 	return names
 }
 
-func (s *Server) currentEngine() *engine {
+func (s *Server) currentEngine() *engine.Engine {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.engine
@@ -252,7 +251,7 @@ func (s *Server) currentEngine() *engine {
 
 func (s *Server) queueStatus() []queue.Status {
 	if e := s.currentEngine(); e != nil {
-		return e.queues.Status()
+		return e.Queues().Status()
 	}
 	return []queue.Status{}
 }
@@ -263,7 +262,7 @@ func (s *Server) queueStates() []metrics.QueueState {
 	for _, q := range st {
 		qs := metrics.QueueState{Name: q.Name, Length: q.Length, Failures: q.Failures}
 		if q.Current != nil {
-			qs.Hook = q.Current.Hook
+			qs.Hook = q.Current.Subject
 		}
 		out = append(out, qs)
 	}
@@ -272,7 +271,7 @@ func (s *Server) queueStates() []metrics.QueueState {
 
 func (s *Server) snapshotStates() []metrics.SnapshotState {
 	if e := s.currentEngine(); e != nil {
-		return e.snapshotStates()
+		return e.SnapshotStates()
 	}
 	return nil
 }
@@ -290,7 +289,7 @@ func (s *Server) snapshots(name string) (HookSnapshots, bool) {
 	for _, b := range h.Config.Kubernetes {
 		objs := []SnapshotObject{}
 		if e != nil {
-			for _, o := range e.snapshot(h.Name, b.Name) {
+			for _, o := range e.Snapshot(h.Name, b.Name) {
 				objs = append(objs, SnapshotObject{Object: o.Object, FilterResult: o.FilterResult})
 			}
 		}
@@ -306,6 +305,6 @@ func newStore(accumulate bool) *metrics.Store {
 	return metrics.NewStore()
 }
 
-func sortedHooks(hs []*hookState) {
+func sortedHooks(hs []*engine.Hook) {
 	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
 }

@@ -72,7 +72,7 @@ schedule: [{name: tick, crontab: "* * * * * *", queue: limited}]
 		return false, body
 	})
 	ts.mu.Lock()
-	lim := ts.byName["limited.sh"].limiter
+	lim := ts.byName["limited.sh"].Limiter()
 	ts.mu.Unlock()
 	if lim == nil || lim.Limit() != rate.Every(time.Hour) || lim.Burst() != 2 {
 		t.Fatalf("limiter = %+v", lim)

@@ -64,9 +64,9 @@ func (q *queue) run(ctx context.Context, s *Set) {
 		delay, retry := q.done(t, err, s.backoff)
 		if err != nil {
 			if retry {
-				s.log.Warn("task failed, retrying", "queue", q.name, "hook", t.Hook, "task", t.Kind, "in", delay, "error", err)
+				s.log.Warn("task failed, retrying", "queue", q.name, "hook", t.Subject, "task", t.Kind, "in", delay, "error", err)
 			} else {
-				s.log.Warn("task failed, allowFailure set, dropped", "queue", q.name, "hook", t.Hook, "task", t.Kind, "error", err)
+				s.log.Warn("task failed, allowFailure set, dropped", "queue", q.name, "hook", t.Subject, "task", t.Kind, "error", err)
 			}
 		}
 		if !retry {
@@ -200,7 +200,7 @@ func (q *queue) status() Status {
 func callHandler(ctx context.Context, h Handler, queue string, t Task) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("task %s for hook %q panicked: %v\n%s", t.Kind, t.Hook, r, debug.Stack())
+			err = fmt.Errorf("task %s for hook %q panicked: %v\n%s", t.Kind, t.Subject, r, debug.Stack())
 		}
 	}()
 	return h(ctx, queue, t)

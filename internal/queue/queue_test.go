@@ -46,11 +46,11 @@ func fastBackoff(int) time.Duration { return 10 * time.Millisecond }
 func TestFIFOWithinQueue(t *testing.T) {
 	rec := &recorder{}
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		rec.add(q + ":" + tk.Hook)
+		rec.add(q + ":" + tk.Subject)
 		return nil
 	})
 	for i := range 5 {
-		s.Add("main", Task{Hook: fmt.Sprint(i)})
+		s.Add("main", Task{Subject: fmt.Sprint(i)})
 	}
 	s.Start(t.Context())
 	defer s.Stop()
@@ -66,7 +66,7 @@ func TestFailingTaskBlocksOnlyItsQueue(t *testing.T) {
 	var mu sync.Mutex
 	attempts := 0
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		if tk.Hook == "broken" {
+		if tk.Subject == "broken" {
 			mu.Lock()
 			defer mu.Unlock()
 			attempts++
@@ -74,13 +74,13 @@ func TestFailingTaskBlocksOnlyItsQueue(t *testing.T) {
 				return errors.New("exit status 1")
 			}
 		}
-		rec.add(q + ":" + tk.Hook)
+		rec.add(q + ":" + tk.Subject)
 		return nil
 	}, WithBackoff(func(n int) time.Duration { return 50 * time.Millisecond }))
-	s.Add("a", Task{Hook: "broken"})
-	s.Add("a", Task{Hook: "after-broken"})
+	s.Add("a", Task{Subject: "broken"})
+	s.Add("a", Task{Subject: "after-broken"})
 	for i := range 3 {
-		s.Add("b", Task{Hook: fmt.Sprint("b", i)})
+		s.Add("b", Task{Subject: fmt.Sprint("b", i)})
 	}
 	s.Start(t.Context())
 	defer s.Stop()
@@ -105,13 +105,13 @@ func TestFailingTaskBlocksOnlyItsQueue(t *testing.T) {
 
 func TestStatusShowsStuckHook(t *testing.T) {
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		if tk.Hook == "stuck.sh" {
+		if tk.Subject == "stuck.sh" {
 			return errors.New("jq: error: cannot iterate over null")
 		}
 		return nil
 	}, WithBackoff(func(int) time.Duration { return time.Hour }))
-	s.Add("main", Task{Hook: "stuck.sh", Kind: "HookRun", Description: "schedule"})
-	s.Add("main", Task{Hook: "next.sh", Kind: "HookRun"})
+	s.Add("main", Task{Subject: "stuck.sh", Kind: "HookRun", Description: "schedule"})
+	s.Add("main", Task{Subject: "next.sh", Kind: "HookRun"})
 	s.Ensure("idle")
 	s.Start(t.Context())
 	defer s.Stop()
@@ -128,7 +128,7 @@ func TestStatusShowsStuckHook(t *testing.T) {
 		t.Fatalf("status queues = %+v", st)
 	}
 	m := st[1]
-	if m.Length != 2 || m.Current == nil || m.Current.Hook != "stuck.sh" || m.Current.Kind != "HookRun" {
+	if m.Length != 2 || m.Current == nil || m.Current.Subject != "stuck.sh" || m.Current.Kind != "HookRun" {
 		t.Fatalf("main status = %+v", m)
 	}
 	if !strings.Contains(m.LastError, "cannot iterate") || m.RetryAt == nil || time.Until(*m.RetryAt) < 30*time.Minute {
@@ -142,14 +142,14 @@ func TestStatusShowsStuckHook(t *testing.T) {
 func TestAllowFailureIsNotRetried(t *testing.T) {
 	rec := &recorder{}
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		rec.add(tk.Hook)
-		if tk.Hook == "flaky" {
+		rec.add(tk.Subject)
+		if tk.Subject == "flaky" {
 			return errors.New("boom")
 		}
 		return nil
 	}, WithBackoff(fastBackoff))
-	s.Add("main", Task{Hook: "flaky", AllowFailure: true})
-	s.Add("main", Task{Hook: "ok"})
+	s.Add("main", Task{Subject: "flaky", AllowFailure: true})
+	s.Add("main", Task{Subject: "ok"})
 	s.Start(t.Context())
 	defer s.Stop()
 	waitUntil(t, "ok to run", func() bool { return slices.Contains(rec.get(), "ok") })
@@ -175,7 +175,7 @@ func TestPanicIsRetried(t *testing.T) {
 		close(done)
 		return nil
 	}, WithBackoff(fastBackoff))
-	s.Add("main", Task{Hook: "p"})
+	s.Add("main", Task{Subject: "p"})
 	s.Start(t.Context())
 	defer s.Stop()
 	select {
@@ -190,31 +190,31 @@ func TestCombineMergesConsecutiveTasksOfSameHook(t *testing.T) {
 	rec := &recorder{}
 	gate := make(chan struct{})
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		if tk.Hook == "gate" {
+		if tk.Subject == "gate" {
 			<-gate
 			return nil
 		}
-		rec.add(tk.Hook + "=" + strings.Join(tk.Payload.(payload), ","))
+		rec.add(tk.Subject + "=" + strings.Join(tk.Payload.(payload), ","))
 		return nil
 	}, WithCombine(func(head, next Task) (Task, bool) {
-		if head.Hook != next.Hook || head.Hook == "gate" {
+		if head.Subject != next.Subject || head.Subject == "gate" {
 			return head, false
 		}
 		head.Payload = append(slices.Clone(head.Payload.(payload)), next.Payload.(payload)...)
 		return head, true
 	}))
-	s.Add("main", Task{Hook: "gate"})
+	s.Add("main", Task{Subject: "gate"})
 	s.Start(t.Context())
 	defer s.Stop()
 	waitUntil(t, "gate to run", func() bool {
 		st := s.Status()
 		return len(st) == 1 && st[0].Current != nil && st[0].Current.Running
 	})
-	s.Add("main", Task{Hook: "h1", Payload: payload{"a"}})
-	s.Add("main", Task{Hook: "h1", Payload: payload{"b"}})
-	s.Add("main", Task{Hook: "h1", Payload: payload{"c"}})
-	s.Add("main", Task{Hook: "h2", Payload: payload{"d"}})
-	s.Add("main", Task{Hook: "h1", Payload: payload{"e"}})
+	s.Add("main", Task{Subject: "h1", Payload: payload{"a"}})
+	s.Add("main", Task{Subject: "h1", Payload: payload{"b"}})
+	s.Add("main", Task{Subject: "h1", Payload: payload{"c"}})
+	s.Add("main", Task{Subject: "h2", Payload: payload{"d"}})
+	s.Add("main", Task{Subject: "h1", Payload: payload{"e"}})
 	close(gate)
 	waitUntil(t, "three runs", func() bool { return len(rec.get()) == 3 })
 	want := []string{"h1=a,b,c", "h2=d", "h1=e"}
@@ -227,22 +227,22 @@ func TestAddFirstRunsBeforeQueuedTasks(t *testing.T) {
 	rec := &recorder{}
 	gate := make(chan struct{})
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		if tk.Hook == "enable" {
+		if tk.Subject == "enable" {
 			<-gate
 		}
-		rec.add(tk.Hook)
+		rec.add(tk.Subject)
 		return nil
 	})
-	s.Add("main", Task{Hook: "enable"})
-	s.Add("main", Task{Hook: "later"})
+	s.Add("main", Task{Subject: "enable"})
+	s.Add("main", Task{Subject: "later"})
 	s.Start(t.Context())
 	defer s.Stop()
 	waitUntil(t, "enable running", func() bool {
 		st := s.Status()
 		return st[0].Current != nil && st[0].Current.Running
 	})
-	s.AddFirst("main", Task{Hook: "sync2"})
-	s.AddFirst("main", Task{Hook: "sync1"})
+	s.AddFirst("main", Task{Subject: "sync2"})
+	s.AddFirst("main", Task{Subject: "sync1"})
 	close(gate)
 	waitUntil(t, "all runs", func() bool { return len(rec.get()) == 4 })
 	if got, want := rec.get(), []string{"enable", "sync1", "sync2", "later"}; !slices.Equal(got, want) {
@@ -256,7 +256,7 @@ func TestStopEndsGoroutines(t *testing.T) {
 	var sawCancel sync.WaitGroup
 	sawCancel.Add(1)
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		if tk.Hook == "long" {
+		if tk.Subject == "long" {
 			close(started)
 			<-ctx.Done()
 			sawCancel.Done()
@@ -265,8 +265,8 @@ func TestStopEndsGoroutines(t *testing.T) {
 		return errors.New("always failing")
 	}, WithBackoff(func(int) time.Duration { return time.Hour }))
 	s.Start(context.Background())
-	s.Add("running", Task{Hook: "long"})
-	s.Add("retrying", Task{Hook: "bad"})
+	s.Add("running", Task{Subject: "long"})
+	s.Add("retrying", Task{Subject: "bad"})
 	for i := range 8 {
 		s.Ensure(fmt.Sprint("idle-", i))
 	}
@@ -290,7 +290,7 @@ func TestStopEndsGoroutines(t *testing.T) {
 	waitGoroutines(t, before)
 	// Queues created after Stop get no worker: the count settles at the
 	// baseline again (a started worker would block there forever).
-	s.Add("late", Task{Hook: "x"})
+	s.Add("late", Task{Subject: "x"})
 	waitGoroutines(t, before)
 }
 
@@ -329,18 +329,18 @@ func TestExponentialBackoffShape(t *testing.T) {
 func TestAddFirstEndsRetryWait(t *testing.T) {
 	rec := &recorder{}
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		rec.add(tk.Hook)
-		if tk.Hook == "bad" {
+		rec.add(tk.Subject)
+		if tk.Subject == "bad" {
 			return errors.New("failing")
 		}
 		return nil
 	}, WithBackoff(func(int) time.Duration { return time.Hour }))
-	s.Add("main", Task{Hook: "bad"})
+	s.Add("main", Task{Subject: "bad"})
 	s.Start(t.Context())
 	defer s.Stop()
 	waitUntil(t, "bad to wait for its retry", func() bool { return s.Status()[0].RetryAt != nil })
-	s.Add("main", Task{Hook: "tail"})
-	s.AddFirst("main", Task{Hook: "urgent"})
+	s.Add("main", Task{Subject: "tail"})
+	s.AddFirst("main", Task{Subject: "urgent"})
 	waitUntil(t, "urgent to run during the retry wait", func() bool { return slices.Contains(rec.get(), "urgent") })
 	got := rec.get()
 	if got[0] != "bad" || got[1] != "urgent" || slices.Contains(got, "tail") {
@@ -353,14 +353,14 @@ func TestAddFirstEndsRetryWait(t *testing.T) {
 func TestAttemptCountsRetries(t *testing.T) {
 	rec := &recorder{}
 	s := NewSet(func(ctx context.Context, q string, tk Task) error {
-		rec.add(fmt.Sprint(tk.Hook, "#", tk.Attempt))
-		if tk.Hook == "flaky" && tk.Attempt < 3 {
+		rec.add(fmt.Sprint(tk.Subject, "#", tk.Attempt))
+		if tk.Subject == "flaky" && tk.Attempt < 3 {
 			return errors.New("not yet")
 		}
 		return nil
 	}, WithBackoff(fastBackoff))
-	s.Add("main", Task{Hook: "flaky"})
-	s.Add("main", Task{Hook: "next"})
+	s.Add("main", Task{Subject: "flaky"})
+	s.Add("main", Task{Subject: "next"})
 	s.Start(t.Context())
 	defer s.Stop()
 	waitUntil(t, "next to run", func() bool { return len(rec.get()) == 4 })

@@ -22,7 +22,7 @@ type Status struct {
 // TaskStatus describes one task without its payload.
 type TaskStatus struct {
 	ID          uint64    `json:"id"`
-	Hook        string    `json:"hook"`
+	Subject     string    `json:"subject"`
 	Kind        string    `json:"kind,omitempty"`
 	Description string    `json:"description,omitempty"`
 	QueuedAt    time.Time `json:"queuedAt"`
@@ -31,5 +31,5 @@ type TaskStatus struct {
 }
 
 func taskStatus(t Task) TaskStatus {
-	return TaskStatus{ID: t.ID, Hook: t.Hook, Kind: t.Kind, Description: t.Description, QueuedAt: t.QueuedAt}
+	return TaskStatus{ID: t.ID, Subject: t.Subject, Kind: t.Kind, Description: t.Description, QueuedAt: t.QueuedAt}
 }

@@ -9,8 +9,9 @@ import (
 type Task struct {
 	// ID is assigned by the queue when the task is added; it is unique per Set.
 	ID uint64
-	// Hook names the hook the task runs; used for status, metrics and combining.
-	Hook string
+	// Subject names what the task works on (a hook, a module); used for
+	// status, metrics and combining.
+	Subject string
 	// Kind says what the task does (for example "HookRun"); status only.
 	Kind string
 	// Description is a short human-readable note (binding, event) shown in status.

@@ -1,4 +1,4 @@
-package hookserver
+package engine
 
 import (
 	"slices"
@@ -7,18 +7,17 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/queue"
 )
 
-// Task kinds in the queues.
+// Task kinds the engine handles; Options.Handle gets every other kind.
 const (
-	kindHookRun          = "HookRun"
-	kindEnableKubernetes = "EnableKubernetesBindings"
-	kindEnableSchedule   = "EnableScheduleBindings"
-	kindWaitSync         = "WaitForSynchronization"
-	kindStarted          = "StartupDone"
+	KindHookRun          = "HookRun"
+	KindEnableKubernetes = "EnableKubernetesBindings"
+	KindEnableSchedule   = "EnableScheduleBindings"
+	KindWaitSync         = "WaitForSynchronization"
 )
 
 // runPayload is the payload of a HookRun task.
 type runPayload struct {
-	hook *hookState
+	hook *Hook
 	// binding labels metrics: the binding of the first context.
 	binding  string
 	contexts []hook.BindingContext
@@ -29,12 +28,13 @@ type runPayload struct {
 }
 
 // hookPayload is the payload of the enable tasks.
-type hookPayload struct{ hook *hookState }
+type hookPayload struct{ hook *Hook }
 
 // waitPayload is the payload of a WaitForSynchronization task.
 type waitPayload struct{ monitors []*monitorState }
 
-func runTask(h *hookState, binding string, allowFailure bool, bc hook.BindingContext, monitorIDs ...string) queue.Task {
+// RunTask is a HookRun task of h for one binding context.
+func RunTask(h *Hook, binding string, allowFailure bool, bc hook.BindingContext, monitorIDs ...string) queue.Task {
 	desc := binding
 	if bc.Type != "" {
 		desc += " " + string(bc.Type)
@@ -43,18 +43,28 @@ func runTask(h *hookState, binding string, allowFailure bool, bc hook.BindingCon
 		desc += " " + string(bc.WatchEvent)
 	}
 	return queue.Task{
-		Hook:         h.Name,
-		Kind:         kindHookRun,
+		Subject:      h.Name,
+		Kind:         KindHookRun,
 		Description:  desc,
 		AllowFailure: allowFailure,
 		Payload:      &runPayload{hook: h, binding: binding, contexts: []hook.BindingContext{bc}, monitorIDs: monitorIDs},
 	}
 }
 
-// combineRuns merges consecutive HookRun tasks of the same hook into one run
+// EnableKubernetesTask starts h's watches and queues their Synchronization.
+func EnableKubernetesTask(h *Hook) queue.Task {
+	return queue.Task{Subject: h.Name, Kind: KindEnableKubernetes, Payload: hookPayload{h}}
+}
+
+// EnableScheduleTask registers h's schedule bindings.
+func EnableScheduleTask(h *Hook) queue.Task {
+	return queue.Task{Subject: h.Name, Kind: KindEnableSchedule, Payload: hookPayload{h}}
+}
+
+// Combine merges consecutive HookRun tasks of the same hook into one run
 // with all their binding contexts, as shell-operator does.
-func combineRuns(head, next queue.Task) (queue.Task, bool) {
-	if head.Kind != kindHookRun || next.Kind != kindHookRun || head.Hook != next.Hook {
+func Combine(head, next queue.Task) (queue.Task, bool) {
+	if head.Kind != KindHookRun || next.Kind != KindHookRun || head.Subject != next.Subject {
 		return head, false
 	}
 	hp, np := head.Payload.(*runPayload), next.Payload.(*runPayload)
@@ -77,6 +87,15 @@ func combineRuns(head, next queue.Task) (queue.Task, bool) {
 	return head, true
 }
 
-func queueTaskWait(h *hookState, monitors []*monitorState) queue.Task {
-	return queue.Task{Hook: h.Name, Kind: kindWaitSync, Description: "waitForSynchronization", Payload: waitPayload{monitors}}
+// RunContexts returns the binding contexts a HookRun task carries (nil for
+// other kinds); for status and tests.
+func RunContexts(t queue.Task) []hook.BindingContext {
+	if p, ok := t.Payload.(*runPayload); ok {
+		return p.contexts
+	}
+	return nil
+}
+
+func waitTask(h *Hook, monitors []*monitorState) queue.Task {
+	return queue.Task{Subject: h.Name, Kind: KindWaitSync, Description: "waitForSynchronization", Payload: waitPayload{monitors}}
 }
