@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/kube"
@@ -41,6 +42,9 @@ type Options struct {
 	ProxyHookJSONLogs bool
 	// JqLibraryPath lists directories searched for jq modules.
 	JqLibraryPath []string
+	// HookTimeout bounds one hook run; the hook's process group is killed
+	// at the deadline and the run fails (0 = no limit, as shell-operator).
+	HookTimeout time.Duration
 }
 
 // Engine runs hooks: queues, monitors, schedules, runs and their outputs.

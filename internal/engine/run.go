@@ -93,8 +93,17 @@ func (e *Engine) run(ctx context.Context, h *Hook, binding, queueName string, co
 		opts.Inputs, opts.Outputs = in, out
 	}
 	labels := []string{h.Name, binding, queueName}
+	runCtx := ctx
+	if e.opts.HookTimeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, e.opts.HookTimeout)
+		defer cancel()
+	}
 	start := time.Now()
-	res, runErr := e.opts.Executor.Run(ctx, &h.Hook, contexts, opts)
+	res, runErr := e.opts.Executor.Run(runCtx, &h.Hook, contexts, opts)
+	if runErr != nil && ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+		runErr = fmt.Errorf("hook %s: killed after the hook timeout of %s: %w", h.Name, e.opts.HookTimeout, runErr)
+	}
 	e.opts.Metrics.HookRunSeconds.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
 	if res != nil {
 		e.opts.Metrics.HookRunUserCPU.WithLabelValues(labels...).Observe(res.UserCPU.Seconds())
