@@ -12,7 +12,7 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/deckhand-dev/deckhand/internal/buildinfo.Version=$(VERSION) \
                  -X github.com/deckhand-dev/deckhand/internal/buildinfo.Commit=$(COMMIT)
 
-.PHONY: all build dev test test-short setup lint fmt vet bench clean
+.PHONY: all build dev test test-short setup lint fmt vet bench clean generate
 
 all: build
 
@@ -46,6 +46,10 @@ lint: vet $(GOLANGCI)
 $(GOLANGCI):
 	GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VER)
 	mkdir -p $(dir $(GOLANGCI)) && mv $(BIN)/tools/golangci-lint $(GOLANGCI)
+
+## generate: deepcopy and CRD YAML from the API types in api/ (controller-gen, go.mod tool).
+generate:
+	GO=$(GO) bash hack/generate.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
