@@ -210,8 +210,28 @@ type Hook struct {
 	Name string
 	// Path is the absolute path of the executable.
 	Path string
-	// Config is the validated configuration from `Path --config`.
+	// Config is the validated configuration from `Path --config` (or, for
+	// a hook of a module-sdk bundle, its entry in `Path hook config`).
 	Config Config
+	// Interpreter, when set, is the program actually run, with Path as its
+	// first argument: a module's Python venv for *.py hooks.
+	Interpreter string
+	// Args are passed after Path on every run, not on --config: a bundle
+	// hook's "hook run <index>".
+	Args []string
+	// Env is added to the environment of every run and --config of this
+	// hook (PYTHONHOME of a Python venv).
+	Env []string
+	// Batch is set for a hook that is one entry of a module-sdk bundle.
+	Batch *BatchHook
+}
+
+// command is the program and arguments of a run of h.
+func (h *Hook) command() (string, []string) {
+	if h.Interpreter != "" {
+		return h.Interpreter, append([]string{h.Path}, h.Args...)
+	}
+	return h.Path, h.Args
 }
 
 // Binding returns the kubernetes binding with the given name.

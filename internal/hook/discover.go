@@ -53,8 +53,8 @@ func (e *HookError) Unwrap() error { return e.Err }
 var ignoredExtensions = []string{".yaml", ".json", ".md", ".txt"}
 
 // FindHooks lists the hook executables under dir the way shell-operator
-// does: a recursive walk, skipping hidden entries, "lib" directories and
-// opts.ExcludeDirs, files with a .yaml/.json/.md/.txt extension, and files
+// does: a recursive walk, skipping hidden entries, "lib" directories,
+// opts.ExcludeDirs and, for module hooks, "venv" directories, files with a .yaml/.json/.md/.txt extension, and files
 // without any executable bit (with a warning). Executables inside <dir>/lib
 // are reported with a warning. Paths are returned sorted, absolute.
 func FindHooks(dir string, opts DiscoverOptions) ([]string, error) {
@@ -67,6 +67,10 @@ func FindHooks(dir string, opts DiscoverOptions) ([]string, error) {
 		return nil, err
 	}
 	excluded := append([]string{"lib"}, opts.ExcludeDirs...)
+	if opts.Kind == KindModule {
+		// A module's Python venv sits in its hooks dir (addon-operator).
+		excluded = append(excluded, PythonVenvDir)
+	}
 	var paths []string
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -139,9 +143,12 @@ func warnLibExecutables(lib string, logger *slog.Logger) {
 
 // Discover finds the hooks under dir and loads each one's configuration by
 // running it with --config (working directory dir, the operator's
-// environment). A hook that fails to load does not stop the others: the
-// loaded hooks come back sorted by name together with one *HookError per
-// broken hook. err is only set when dir itself cannot be listed.
+// environment); for module hooks it expands module-sdk bundles and runs
+// *.py hooks with the module's venv (see LoadHooks). A hook that fails to
+// load does not stop the others: the loaded hooks come back sorted by path
+// (a bundle's hooks in index order) together with one *HookError per broken
+// hook or bundle. err is only set
+// when dir itself cannot be listed.
 func Discover(ctx context.Context, dir string, opts DiscoverOptions) (hooks []*Hook, hookErrs []error, err error) {
 	paths, err := FindHooks(dir, opts)
 	if err != nil {
@@ -162,41 +169,86 @@ func Discover(ctx context.Context, dir string, opts DiscoverOptions) (hooks []*H
 		name := filepath.ToSlash(rel)
 		// Errors name the hook as the user wrote the dir, not its symlink target.
 		display := filepath.ToSlash(filepath.Join(filepath.Base(filepath.Clean(dir)), rel))
-		h, err := LoadHook(ctx, root, path, name, display, opts)
+		hs, err := LoadHooks(ctx, root, path, name, display, opts)
 		if err != nil {
 			hookErrs = append(hookErrs, err)
 			continue
 		}
-		hooks = append(hooks, h)
+		hooks = append(hooks, hs...)
 	}
 	return hooks, hookErrs, nil
 }
 
+// LoadHooks loads the hooks of one executable. For module hooks
+// (opts.Kind == KindModule), an executable without extension that answers
+// `hook list` with "Found N items" is a module-sdk bundle: its `hook
+// config` is parsed (ParseBatchConfig) and each entry becomes a Hook named
+// "<name>:<metadata.name>:<index>" that runs as `path hook run <index>`.
+// Any other file is loaded with LoadHook. Errors are *HookError naming the
+// hook or bundle.
+func LoadHooks(ctx context.Context, workDir, path, name, display string, opts DiscoverOptions) ([]*Hook, error) {
+	if opts.Kind == KindModule && filepath.Ext(path) == "" {
+		count, ok := probeBundle(ctx, workDir, path, opts)
+		if ok {
+			return loadBundle(ctx, workDir, path, name, display, count, opts)
+		}
+	}
+	h, err := LoadHook(ctx, workDir, path, name, display, opts)
+	if err != nil {
+		return nil, err
+	}
+	return []*Hook{h}, nil
+}
+
 // LoadHook runs the executable at path with --config in workDir and parses
 // its output. name becomes Hook.Name; display names the hook in errors.
-// Errors are *HookError.
+// A module's *.py hook runs with the Python of workDir/venv when that
+// exists (see PythonVenv), for --config and for every run. It never treats
+// path as a module-sdk bundle: LoadHooks does. Errors are *HookError.
 func LoadHook(ctx context.Context, workDir, path, name, display string, opts DiscoverOptions) (*Hook, error) {
-	out, err := configOutput(ctx, workDir, path, opts)
+	h := &Hook{Name: name, Path: path}
+	if opts.Kind == KindModule && filepath.Ext(path) == ".py" {
+		if venv := PythonVenv(workDir); venv != "" {
+			h.Interpreter = filepath.Join(venv, pythonBinary)
+			h.Env = []string{EnvPythonHome + "=" + venv}
+		} else {
+			opts.logger().Debug("python hook runs without a venv", slog.String("hook", display),
+				slog.String("venv", filepath.Join(workDir, PythonVenvDir)))
+		}
+	}
+	prog, args := h.command()
+	out, err := commandOutput(ctx, workDir, prog, append(args, "--config"), h.Env, opts)
 	if err != nil {
-		return nil, &HookError{Hook: display, Err: err}
+		return nil, &HookError{Hook: display, Err: fmt.Errorf("running --config: %w", err)}
 	}
 	cfg, err := ParseConfig(display, out, opts.Kind)
 	if err != nil {
 		return nil, &HookError{Hook: display, Err: err}
 	}
-	return &Hook{Name: name, Path: path, Config: cfg}, nil
+	h.Config = cfg
+	return h, nil
 }
 
-func configOutput(ctx context.Context, workDir, path string, opts DiscoverOptions) ([]byte, error) {
+func (o DiscoverOptions) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
+}
+
+// commandOutput runs prog with args in workDir (the operator's environment,
+// then opts.Env, then env) and returns its stdout; a failure carries the
+// last stderr lines.
+func commandOutput(ctx context.Context, workDir, prog string, args, env []string, opts DiscoverOptions) ([]byte, error) {
 	timeout := opts.ConfigTimeout
 	if timeout == 0 {
 		timeout = time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "--config")
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Dir = workDir
-	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Env = append(append(os.Environ(), opts.Env...), env...)
 	ownProcessGroup(cmd)
 	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
@@ -207,9 +259,9 @@ func configOutput(ctx context.Context, workDir, path string, opts DiscoverOption
 			err = fmt.Errorf("%w: %w", ctx.Err(), err)
 		}
 		if msg != "" {
-			return nil, fmt.Errorf("running --config: %w: %s", err, lastLines(msg, stderrTailLines))
+			return nil, fmt.Errorf("%w: %s", err, lastLines(msg, stderrTailLines))
 		}
-		return nil, fmt.Errorf("running --config: %w", err)
+		return nil, err
 	}
 	return stdout.Bytes(), nil
 }

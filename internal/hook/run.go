@@ -23,6 +23,13 @@ const (
 	EnvConversionResponsePath = "CONVERSION_RESPONSE_PATH"
 )
 
+// Env vars a module-sdk bundle hook gets about its owner (addon-operator).
+const (
+	EnvModuleName           = "MODULE_NAME"
+	EnvApplicationName      = "APPLICATION_NAME"
+	EnvApplicationNamespace = "APPLICATION_NAMESPACE"
+)
+
 // stderrTailLines is how many last stderr lines a RunError carries.
 const stderrTailLines = 10
 
@@ -57,6 +64,12 @@ type RunOptions struct {
 	// OutputWait bounds how long Run waits for stdout/stderr to close after
 	// the hook exited (a background child may hold them); 0 means 5s.
 	OutputWait time.Duration
+	// ModuleName, ApplicationName and ApplicationNamespace are passed to
+	// module-sdk bundle hooks (Hook.Batch set) as MODULE_NAME,
+	// APPLICATION_NAME and APPLICATION_NAMESPACE when not empty.
+	ModuleName           string
+	ApplicationName      string
+	ApplicationNamespace string
 }
 
 // Result is what a hook run produced. Files are returned raw: parsing
@@ -111,8 +124,9 @@ func Run(ctx context.Context, h *Hook, contexts []BindingContext, opts RunOption
 }
 
 // Run writes the binding contexts (in the hook's config version) to
-// BINDING_CONTEXT_PATH, pre-creates the output files, runs the hook with no
-// arguments in the directory of its file, logs its output line by line and
+// BINDING_CONTEXT_PATH, pre-creates the output files, runs the hook in the
+// directory of its file (Path with Hook.Args, through Hook.Interpreter when
+// set, with Hook.Env added), logs its output line by line and
 // returns the output files. A non-zero exit is a *RunError; the output
 // files are still returned with it (a failed hook's patches may matter).
 // Cancelling ctx kills the hook's whole process group.
@@ -135,9 +149,13 @@ func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext
 
 	logger := opts.logger().With(slog.String("hook", h.Name))
 
-	cmd := exec.CommandContext(ctx, h.Path)
+	prog, args := h.command()
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Dir = filepath.Dir(h.Path)
-	cmd.Env = append(append(os.Environ(), opts.Env...), env...)
+	cmd.Env = append(append(append(os.Environ(), opts.Env...), h.Env...), env...)
+	if h.Batch != nil {
+		cmd.Env = append(cmd.Env, opts.ownerEnv()...)
+	}
 	ownProcessGroup(cmd)
 	// Grandchildren holding the pipes must not keep Run waiting forever.
 	cmd.WaitDelay = opts.OutputWait
@@ -170,6 +188,21 @@ func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext
 		return res, &RunError{Hook: h.Name, ExitCode: res.ExitCode, Stderr: stderrLog.last(), Err: runErr}
 	}
 	return res, nil
+}
+
+// ownerEnv is what a bundle hook is told about its module or application.
+func (o RunOptions) ownerEnv() []string {
+	var env []string
+	for _, kv := range [][2]string{
+		{EnvModuleName, o.ModuleName},
+		{EnvApplicationName, o.ApplicationName},
+		{EnvApplicationNamespace, o.ApplicationNamespace},
+	} {
+		if kv[1] != "" {
+			env = append(env, kv[0]+"="+kv[1])
+		}
+	}
+	return env
 }
 
 // logger returns Logger or, without one, slog.Default().
