@@ -13,6 +13,9 @@ type Hook struct {
 	// L, a binding's queue "main" runs in engine queue L and queue "q" in
 	// "L/q". "" uses the binding's queue names as they are (hooks serve).
 	Lane string
+	// Module names the module a hook belongs to ("" for hooks serve and
+	// global hooks); module-sdk hook binaries get it as MODULE_NAME.
+	Module string
 	// IO adds the owner's files to every run of the hook and checks and
 	// commits what the hook wrote to them; nil adds nothing.
 	IO RunIO

@@ -84,6 +84,7 @@ func (e *Engine) run(ctx context.Context, h *Hook, binding, queueName string, co
 		Logger:        e.log.With("binding", binding, "queue", queueName),
 		KeepFiles:     e.opts.KeepTmpFiles,
 		ProxyJSONLogs: e.opts.ProxyHookJSONLogs,
+		ModuleName:    h.Module,
 	}
 	if h.IO != nil {
 		in, out, err := h.IO.Prepare(h)
