@@ -42,6 +42,9 @@ type Options struct {
 	ProxyHookJSONLogs bool
 	// JqLibraryPath lists directories searched for jq modules.
 	JqLibraryPath []string
+	// OnQueuedRun is told the result of every queued hook run (nil error:
+	// success), so an owner can show a failing hook in its status.
+	OnQueuedRun func(h *Hook, err error)
 	// HookTimeout bounds one hook run; the hook's process group is killed
 	// at the deadline and the run fails (0 = no limit, as shell-operator).
 	HookTimeout time.Duration

@@ -31,6 +31,9 @@ func (e *Engine) runTask(ctx context.Context, queueName string, t queue.Task) er
 		e.opts.Metrics.TaskWaitSeconds.WithLabelValues(h.Name, p.binding, queueName).Add(time.Since(t.QueuedAt).Seconds())
 	}
 	err := e.run(ctx, h, p.binding, queueName, p.contexts)
+	if e.opts.OnQueuedRun != nil && ctx.Err() == nil {
+		e.opts.OnQueuedRun(h, err)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
