@@ -14,6 +14,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/buildinfo"
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/module"
+	"github.com/deckhand-dev/deckhand/internal/values"
 )
 
 // Test runs a module's hook test cases (`deckhand module test`).
@@ -177,7 +178,7 @@ func (r *runner) execute(ctx context.Context, c *Case) (*Expect, []string, error
 		TmpDir:  r.t.TmpDir,
 		Env:     env,
 		Inputs:  inputs,
-		Outputs: []string{EnvValuesJSONPatchPath, EnvConfigValuesJSONPatchPath},
+		Outputs: []string{values.EnvValuesJSONPatchPath, values.EnvConfigValuesJSONPatchPath},
 		Logger:  out.logger(),
 	})
 	if ctx.Err() != nil {
@@ -210,11 +211,11 @@ func (r *runner) outputs(ctx context.Context, c *Case, h *hook.Hook, vals *caseV
 		return fmt.Errorf("hook %s: %s: %w", h.Name, hook.EnvMetricsPath, err)
 	}
 	actual.Metrics = mops
-	cfgOps, err := parsePatch(EnvConfigValuesJSONPatchPath, res.Outputs[EnvConfigValuesJSONPatchPath], vals.key)
+	cfgOps, err := values.ParsePatch(values.EnvConfigValuesJSONPatchPath, res.Outputs[values.EnvConfigValuesJSONPatchPath], vals.key, values.ScopeModule)
 	if err != nil {
 		return fmt.Errorf("hook %s: %w", h.Name, err)
 	}
-	valOps, err := parsePatch(EnvValuesJSONPatchPath, res.Outputs[EnvValuesJSONPatchPath], vals.key)
+	valOps, err := values.ParsePatch(values.EnvValuesJSONPatchPath, res.Outputs[values.EnvValuesJSONPatchPath], vals.key, values.ScopeModule)
 	if err != nil {
 		return fmt.Errorf("hook %s: %w", h.Name, err)
 	}
@@ -225,20 +226,20 @@ func (r *runner) outputs(ctx context.Context, c *Case, h *hook.Hook, vals *caseV
 	// runtime does after persisting them; memory patches apply on top.
 	after := vals
 	if len(cfgOps) > 0 {
-		cfg, err := applyPatch(vals.key, vals.config, cfgOps)
+		cfg, err := cfgOps.Apply(vals.key, vals.config)
 		if err != nil {
-			return fmt.Errorf("hook %s: applying %s: %w", h.Name, EnvConfigValuesJSONPatchPath, err)
+			return fmt.Errorf("hook %s: applying %s: %w", h.Name, values.EnvConfigValuesJSONPatchPath, err)
 		}
 		if after, err = buildValues(r.m, c, cfg, r.kubeVersion); err != nil {
-			return fmt.Errorf("hook %s: settings after %s: %w", h.Name, EnvConfigValuesJSONPatchPath, err)
+			return fmt.Errorf("hook %s: settings after %s: %w", h.Name, values.EnvConfigValuesJSONPatchPath, err)
 		}
 	}
-	mod, err := applyPatch(vals.key, after.module, valOps)
+	mod, err := valOps.Apply(vals.key, after.module)
 	if err != nil {
-		return fmt.Errorf("hook %s: applying %s: %w", h.Name, EnvValuesJSONPatchPath, err)
+		return fmt.Errorf("hook %s: applying %s: %w", h.Name, values.EnvValuesJSONPatchPath, err)
 	}
 	if err := validateValues(r.m, vals.key, mod); err != nil {
-		return fmt.Errorf("hook %s: values after %s: %w", h.Name, EnvValuesJSONPatchPath, err)
+		return fmt.Errorf("hook %s: values after %s: %w", h.Name, values.EnvValuesJSONPatchPath, err)
 	}
 	actual.Values = mod
 	if c.Expect.has["manifests"] {
@@ -276,13 +277,17 @@ func (r *runner) loadHook(ctx context.Context, rel string) (*hook.Hook, error) {
 	return h, nil
 }
 
-func toAnyList(ops []map[string]any) []any {
+func toAnyList(ops values.Patch) []any {
 	if len(ops) == 0 {
 		return nil
 	}
 	out := make([]any, len(ops))
 	for i, op := range ops {
-		out[i] = op
+		m := map[string]any{"op": op.Op, "path": op.Path}
+		if op.Op == "add" {
+			m["value"] = op.Value
+		}
+		out[i] = m
 	}
 	return out
 }
