@@ -43,18 +43,50 @@ func LoadChart(dir, name string) (*chart.Chart, error) {
 	return c, nil
 }
 
+// moduleIgnores are the module parts that are never chart files, whatever
+// .helmignore says: hook binaries and schemas would only bloat the release
+// record (DKP's module template ignores them the same way).
+const moduleIgnores = "hooks/\nimages/\nopenapi/\ncrds/\ndocs/\ntests/\nenabled\n.git/\n"
+
+// LoadModuleChart loads a module's chart for installing: like LoadChart,
+// with the module's hooks, images, schemas, CRDs, docs and tests left out
+// even when .helmignore does not list them.
+func LoadModuleChart(dir, name string) (*chart.Chart, error) {
+	files, err := readChartFilesIgnoring(dir, moduleIgnores)
+	if err != nil {
+		return nil, err
+	}
+	if !fileExists(filepath.Join(dir, "Chart.yaml")) {
+		meta := fmt.Sprintf("apiVersion: v2\nname: %s\nversion: %s\n", name, DefaultChartVersion)
+		files = append(files, &archive.BufferedFile{Name: "Chart.yaml", Data: []byte(meta)})
+	}
+	c, err := loader.LoadFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("loading chart %s: %w", dir, err)
+	}
+	return c, nil
+}
+
 func readChartFiles(dir string) ([]*archive.BufferedFile, error) {
-	rules := ignore.Empty()
+	return readChartFilesIgnoring(dir, "")
+}
+
+func readChartFilesIgnoring(dir, extra string) ([]*archive.BufferedFile, error) {
+	var text []byte
 	if ifile := filepath.Join(dir, ignore.HelmIgnore); fileExists(ifile) {
-		r, err := ignore.ParseFile(ifile)
+		data, err := os.ReadFile(ifile)
 		if err != nil {
-			return nil, fmt.Errorf("parsing %s: %w", ifile, err)
+			return nil, fmt.Errorf("reading %s: %w", ifile, err)
 		}
-		rules = r
+		text = data
+	}
+	rules, err := ignore.Parse(bytes.NewReader(append(append(text, '\n'), extra...)))
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", filepath.Join(dir, ignore.HelmIgnore), err)
 	}
 	rules.AddDefaults()
 	var files []*archive.BufferedFile
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

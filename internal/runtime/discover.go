@@ -1,0 +1,56 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/deckhand-dev/deckhand/internal/hook"
+	"github.com/deckhand-dev/deckhand/internal/module"
+)
+
+// discoverAll finds the modules of every modules directory and sets up the
+// global values. A module that fails to load is logged and reported, and
+// the others run.
+func (r *Runtime) discoverAll() error {
+	mods, errs := module.Discover(r.opts.ModulesDirs)
+	for _, err := range errs {
+		r.log.Error("module not loaded", "error", err)
+	}
+	gv, err := newGlobalValues(r.opts.GlobalHooksDir, mods.Common)
+	if err != nil {
+		return err
+	}
+	r.global = &globalState{vals: gv}
+	r.discover = errs
+	for _, m := range mods.Modules {
+		mv, err := newModuleValues(m, mods.Common[m.Dir])
+		if err != nil {
+			r.log.Error("module not loaded", "module", m.Name, "dir", m.Dir, "error", err)
+			r.discover = append(r.discover, err)
+			continue
+		}
+		s := newModuleState(m, mv)
+		r.modules[m.Name] = s
+		r.ordered = append(r.ordered, s)
+	}
+	sortModules(r.ordered)
+	return nil
+}
+
+// loadModuleHooks discovers the module's hooks (executables, Python with
+// the module's venv, module-sdk binaries), named relative to the module.
+func loadModuleHooks(ctx context.Context, m *module.Module, env []string) ([]*hook.Hook, error) {
+	dir := filepath.Join(m.Dir, "hooks")
+	if !m.HasHooksDir() {
+		return nil, nil
+	}
+	hooks, hookErrs, err := hook.Discover(ctx, dir, hook.DiscoverOptions{Kind: hook.KindModule, ExcludeDirs: []string{"venv"}, Env: env})
+	if err != nil {
+		return nil, fmt.Errorf("module %s: hooks: %w", m.Name, err)
+	}
+	if len(hookErrs) > 0 {
+		return nil, fmt.Errorf("module %s: %w", m.Name, hookErrs[0])
+	}
+	return hooks, nil
+}

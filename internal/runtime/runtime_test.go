@@ -1,0 +1,244 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+// chartModule is a module whose chart renders one ConfigMap named after the
+// module with the given data lines.
+func chartModule(name string, weight int, data string) map[string]string {
+	return map[string]string{
+		name + "/module.yaml": fmt.Sprintf("name: %s\nweight: %d\n", name, weight),
+		name + "/Chart.yaml":  fmt.Sprintf("apiVersion: v2\nname: %s\nversion: 0.1.0\n", name),
+		name + "/templates/cm.yaml": fmt.Sprintf(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: %s
+  namespace: {{ .Release.Namespace }}
+data:
+%s
+`, name, data),
+	}
+}
+
+func mergeFiles(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// kubeHook is a shell hook with a kubernetes binding on labelled ConfigMaps
+// of ns that runs body.
+func kubeHook(ns, label, extra, body string) string {
+	return `#!/bin/bash
+if [[ "$1" == "--config" ]]; then cat <<'CFG'
+configVersion: v1
+kubernetes:
+- name: cms
+  apiVersion: v1
+  kind: ConfigMap
+  namespace: {nameSelector: {matchNames: ["` + ns + `"]}}
+  labelSelector: {matchLabels: {` + label + `: "yes"}}
+  jqFilter: .metadata.name
+  includeSnapshotsFrom: ["cms"]
+` + extra + `CFG
+exit 0; fi
+` + body
+}
+
+// The main path: a plain chart, a module whose hook watches ConfigMaps and
+// feeds its template through a values patch, and a failing module that does
+// not stop the others.
+func TestModulesConverge(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, mergeFiles(
+		chartModule("cv-plain", 100, `  hello: "world"`),
+		chartModule("cv-watch", 200, `  names: {{ .Values.cvWatch.internal.names | join "," | quote }}`),
+		map[string]string{
+			"cv-watch/openapi/values.yaml": "type: object\nproperties:\n  internal:\n    type: object\n    default: {}\n    properties:\n      names: {type: array, default: [], items: {type: string}}\n",
+			"cv-watch/hooks/watch.sh": kubeHook(e.ns, "watch-me", "", `names=$(jq -c '[.[-1].snapshots.cms[].filterResult] | sort' "$BINDING_CONTEXT_PATH")
+echo "[{\"op\":\"add\",\"path\":\"/cvWatch/internal/names\",\"value\":$names}]" > "$VALUES_JSON_PATCH_PATH"
+`),
+		},
+		chartModule("cv-broken", 50, `  never: "rendered"`),
+		map[string]string{"cv-broken/hooks/fail.sh": "#!/bin/bash\nif [[ \"$1\" == \"--config\" ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\necho 'cannot reach the backend' >&2\nexit 3\n"},
+		map[string]string{"values.yaml": "cvPlainEnabled: true\ncvWatchEnabled: true\ncvBrokenEnabled: true\n"},
+	))
+	e.start(t, dir)
+
+	e.waitConfigMap(t, "cv-plain", func(d map[string]string) bool { return d["hello"] == "world" })
+	e.waitConfigMap(t, "cv-watch", func(d map[string]string) bool { return d["names"] == "" })
+	st := e.waitModule(t, "cv-broken", func(st map[string]any) bool {
+		le, _ := st["lastError"].(map[string]any)
+		return st["phase"] == "Error" && le != nil && strings.Contains(fmt.Sprint(le["hook"]), "fail.sh") && strings.Contains(fmt.Sprint(le["message"]), "cannot reach the backend")
+	})
+	t.Logf("broken module status: %v", st)
+	e.waitModule(t, "cv-plain", phaseIs("Ready"))
+	if d := e.configMapData("cv-broken"); d != nil {
+		t.Fatalf("the failing module's chart was installed: %v", d)
+	}
+
+	// A watched change flows through the hook into an upgraded release.
+	for _, n := range []string{"b-watched", "a-watched"} {
+		_, err := e.kube.CoreV1().ConfigMaps(e.ns).Create(context.Background(), &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: n, Labels: map[string]string{"watch-me": "yes"}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.waitConfigMap(t, "cv-watch", func(d map[string]string) bool { return d["names"] == "a-watched,b-watched" })
+	st = e.waitModule(t, "cv-watch", func(st map[string]any) bool {
+		rev, _ := st["releaseRevision"].(int64)
+		return st["phase"] == "Ready" && rev >= 2
+	})
+
+	// A deleted object of a release is put back by the next reconcile (here
+	// triggered by a ModuleConfig that only restates the module's state).
+	if err := e.kube.CoreV1().ConfigMaps(e.ns).Delete(context.Background(), "cv-plain", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.applyModuleConfig(t, "cv-plain", map[string]any{"enabled": true, "version": 1, "settings": map[string]any{"unused": true}})
+	e.waitConfigMap(t, "cv-plain", func(d map[string]string) bool { return d["hello"] == "world" })
+}
+
+// Disabling through ModuleConfig and through the ConfigMap removes every
+// resource, also right after the enable.
+func TestDisableRemovesResources(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, mergeFiles(
+		chartModule("dis-mc", 100, `  a: "1"`),
+		chartModule("dis-cm", 100, `  b: "2"`),
+	))
+	e.applyModuleConfig(t, "dis-mc", map[string]any{"enabled": true})
+	e.setConfigMap(t, map[string]string{"disCmEnabled": "true"})
+	e.start(t, dir)
+	e.waitConfigMap(t, "dis-mc", func(map[string]string) bool { return true })
+	e.waitConfigMap(t, "dis-cm", func(map[string]string) bool { return true })
+
+	e.applyModuleConfig(t, "dis-mc", map[string]any{"enabled": false})
+	e.setConfigMap(t, map[string]string{"disCmEnabled": "false"})
+	e.waitGone(t, "dis-mc")
+	e.waitGone(t, "dis-cm")
+	e.waitModule(t, "dis-mc", phaseIs("Available"))
+
+	// Enable and disable again at once: the end state is the one asked for.
+	e.applyModuleConfig(t, "dis-mc", map[string]any{"enabled": true})
+	e.setConfigMap(t, map[string]string{"disCmEnabled": "true"})
+	e.waitConfigMap(t, "dis-cm", func(map[string]string) bool { return true })
+	e.applyModuleConfig(t, "dis-mc", map[string]any{"enabled": false})
+	e.setConfigMap(t, map[string]string{"disCmEnabled": "false"})
+	e.waitGone(t, "dis-cm")
+	e.waitModule(t, "dis-cm", phaseIs("Available"))
+	e.waitModule(t, "dis-mc", phaseIs("Available"))
+	e.waitGone(t, "dis-mc")
+	e.waitGone(t, "dis-cm")
+}
+
+// Settings that break the schema and a hook patch that breaks it are refused
+// with the path and the rule named, and nothing changes.
+func TestBadSettingsAndPatchChangeNothing(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, mergeFiles(
+		chartModule("bad-set", 100, `  replicas: {{ .Values.badSet.replicas | quote }}`),
+		map[string]string{
+			"bad-set/openapi/config-values.yaml": "type: object\nproperties:\n  replicas: {type: integer, default: 1, minimum: 1, maximum: 3}\n",
+			"bad-set/openapi/values.yaml":        "x-extend: {schema: config-values.yaml}\ntype: object\nproperties:\n  internal:\n    type: object\n    default: {}\n    properties:\n      count: {type: integer}\n",
+			"bad-set/hooks/patch.sh": kubeHook(e.ns, "bad-patch", "  executeHookOnSynchronization: false\n",
+				`echo '[{"op":"add","path":"/badSet/internal/count","value":"not a number"}]' > "$VALUES_JSON_PATCH_PATH"
+`),
+		},
+	))
+	e.applyModuleConfig(t, "bad-set", map[string]any{"enabled": true, "version": 1, "settings": map[string]any{"replicas": 2}})
+	e.start(t, dir)
+	e.waitConfigMap(t, "bad-set", func(d map[string]string) bool { return d["replicas"] == "2" })
+	before := e.waitModule(t, "bad-set", phaseIs("Ready"))["valuesChecksum"]
+
+	e.applyModuleConfig(t, "bad-set", map[string]any{"enabled": true, "version": 1, "settings": map[string]any{"replicas": 10}})
+	testenv.WaitFor(t, 60*time.Second, "ModuleConfig status names the bad setting", func() (bool, string) {
+		u, err := e.dyn.Resource(ModuleConfigGVR).Get(context.Background(), "bad-set", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		msg := fmt.Sprint(u.Object["status"])
+		return strings.Contains(msg, "replicas") && strings.Contains(msg, "3"), msg
+	})
+	if d := e.configMapData("bad-set"); d["replicas"] != "2" {
+		t.Fatalf("refused settings changed the release: %v", d)
+	}
+
+	if _, err := e.kube.CoreV1().ConfigMaps(e.ns).Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "trigger", Labels: map[string]string{"bad-patch": "yes"}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st := e.waitModule(t, "bad-set", func(st map[string]any) bool {
+		le, _ := st["lastError"].(map[string]any)
+		msg := fmt.Sprint(le["message"])
+		return le != nil && strings.Contains(fmt.Sprint(le["hook"]), "patch.sh") && strings.Contains(msg, "internal.count") && strings.Contains(msg, "integer")
+	})
+	if st["valuesChecksum"] != before {
+		t.Fatalf("values checksum moved from %v to %v after a refused patch", before, st["valuesChecksum"])
+	}
+	if d := e.configMapData("bad-set"); d["replicas"] != "2" {
+		t.Fatalf("release changed: %v", d)
+	}
+}
+
+// The example modules run unchanged, the Go hook binary among them.
+func TestExampleModules(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	src, err := filepath.Abs("../../examples/modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-r", src+"/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("copying examples: %v: %s", err, out)
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "go-hook/hooks/batch"), "./examples/modules/go-hook/batch")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the Go hook: %v: %s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("helloWorldEnabled: true\npodReporterEnabled: true\nstaticPageEnabled: true\ngreeterEnabled: true\ngoHookEnabled: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t, dir)
+	for _, m := range []string{"hello-world", "pod-reporter", "static-page", "greeter", "go-hook"} {
+		e.waitModule(t, m, phaseIs("Ready"))
+	}
+	testenv.WaitFor(t, 60*time.Second, "go-hook's values patch in its ConfigMap", func() (bool, string) {
+		cm, err := e.kube.CoreV1().ConfigMaps("d8-go-hook").Get(context.Background(), "go-hook-status", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return cm.Data["greeting"] != "", fmt.Sprint(cm.Data)
+	})
+	g := e.waitConfigMap(t, "greeter", func(d map[string]string) bool { return d["greeting"] != "" })
+	if g["greeting"] != "Hello, world!" {
+		t.Fatalf("greeter greeting = %q", g["greeting"])
+	}
+	// A version-1 setting is converted up to version 2.
+	e.applyModuleConfig(t, "greeter", map[string]any{"enabled": true, "version": 1, "settings": map[string]any{"message": "Hi"}})
+	e.waitConfigMap(t, "greeter", func(d map[string]string) bool { return d["greeting"] == "Hi, world!" })
+}
