@@ -59,6 +59,13 @@ func (r *Runtime) run(ctx context.Context, s *moduleState) (*helm.ApplyResult, e
 	if err := r.ensureHooks(ctx, s); err != nil {
 		return nil, err
 	}
+	// Hooks may write into the module's namespace before its chart exists
+	// (DKP creates it for them too); the chart adopts it.
+	if ns := s.mod.Namespace(); s.mod.Definition != nil && s.mod.Definition.Namespace != "" {
+		if err := r.createNamespace(ctx, ns); err != nil {
+			return nil, &stepError{Step: "namespace", Err: err}
+		}
+	}
 	s.mu.Lock()
 	s.inConverge = true
 	s.mu.Unlock()

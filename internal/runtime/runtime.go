@@ -358,15 +358,20 @@ func (r *Runtime) onQueuedRun(h *engine.Hook, err error) {
 
 // ensureNamespace creates the release namespace when it is missing.
 func (r *Runtime) ensureNamespace(ctx context.Context) error {
-	_, err := r.kube.CoreV1().Namespaces().Get(ctx, r.opts.Namespace, metav1.GetOptions{})
+	return r.createNamespace(ctx, r.opts.Namespace)
+}
+
+// createNamespace creates ns unless it exists.
+func (r *Runtime) createNamespace(ctx context.Context, ns string) error {
+	_, err := r.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = r.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.opts.Namespace}}, metav1.CreateOptions{})
+		_, err = r.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
 			err = nil
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("namespace %s: %w", r.opts.Namespace, err)
+		return fmt.Errorf("namespace %s: %w", ns, err)
 	}
 	return nil
 }
