@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 
 	"github.com/deckhand-dev/deckhand/internal/localenv"
 	"github.com/deckhand-dev/deckhand/internal/registry"
+	"github.com/deckhand-dev/deckhand/internal/runtime"
 )
 
 type devOptions struct {
@@ -19,6 +24,8 @@ type devOptions struct {
 	modulesDir    string
 	modulesVer    string
 	channel       string
+	runModules    bool
+	namespace     string
 }
 
 func newDevCommand() *cobra.Command {
@@ -32,7 +39,19 @@ func newDevCommand() *cobra.Command {
 The first run builds kube-apiserver and etcd from the Go module proxy (a few
 minutes) and caches them; later runs are up in seconds. dev prints the
 KUBECONFIG to export and the registry address, then runs until Ctrl-C and
-stops everything it started.`,
+stops everything it started.
+
+With --run-modules (the default) it also runs the modules of --modules-dir
+(examples/modules) the way ` + "`deckhand run`" + ` does, so their objects are in the
+API server and ` + "`kubectl get modules`" + ` lists them.`,
+		Example: `  # everything on this machine, until Ctrl-C
+  deckhand dev
+
+  # start, converge the example modules once, print their state and stop
+  deckhand dev --exit-when-ready
+
+  # only the control plane and the registry
+  deckhand dev --modules-dir ""`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd, o) },
 	}
@@ -45,6 +64,8 @@ stops everything it started.`,
 	f.StringVar(&o.modulesDir, "modules-dir", "examples/modules", "publish every module under this directory to the registry as the source <registry>/modules (\"\" to skip)")
 	f.StringVar(&o.modulesVer, "modules-version", "v0.1.0", "version to publish the modules of --modules-dir as")
 	f.StringVar(&o.channel, "modules-channel", "stable", "release channel to point at that version")
+	f.BoolVar(&o.runModules, "run-modules", true, "also run the modules of --modules-dir against the control plane (deckhand run)")
+	f.StringVarP(&o.namespace, "namespace", "n", runtime.DefaultNamespace, "namespace of the modules' Helm releases")
 	return cmd
 }
 
@@ -86,7 +107,10 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 			return fmt.Errorf("--modules-dir %s: %w", o.modulesDir, statErr)
 		}
 	}
-	if !o.exitWhenReady {
+	var runErr error
+	if o.modulesDir != "" && o.runModules {
+		runErr = runDevModules(ctx, env.ControlPlane.Config, o, out, progress)
+	} else if !o.exitWhenReady {
 		fmt.Fprintln(progress, "ready; press Ctrl-C to stop")
 		<-ctx.Done()
 	}
@@ -95,5 +119,38 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 		return err
 	}
 	fmt.Fprintln(progress, "stopped")
-	return nil
+	return runErr
+}
+
+// runDevModules runs the modules of o.modulesDir on the local control
+// plane: once with a summary under --exit-when-ready, else until ctx ends.
+func runDevModules(ctx context.Context, cfg *rest.Config, o devOptions, out, progress io.Writer) error {
+	if err := installRuntimeCRDs(ctx, cfg); err != nil {
+		return err
+	}
+	rt, err := runtime.New(runtime.Options{
+		ModulesDirs:   []string{o.modulesDir},
+		Namespace:     o.namespace,
+		ModuleConfigs: true,
+		RestConfig:    cfg,
+		Logger:        slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return err
+	}
+	if o.exitWhenReady {
+		sum, err := rt.RunOnce(ctx)
+		if err != nil {
+			return err
+		}
+		if err := printSummary(out, "table", sum); err != nil {
+			return err
+		}
+		if sum.Failed > 0 {
+			return fmt.Errorf("%d module(s) of %s failed to converge", sum.Failed, o.modulesDir)
+		}
+		return nil
+	}
+	fmt.Fprintf(progress, "running the modules of %s (kubectl get modules); press Ctrl-C to stop\n", o.modulesDir)
+	return rt.Run(ctx)
 }

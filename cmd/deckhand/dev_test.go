@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,7 +83,7 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 func TestDevExitWhenReady(t *testing.T) {
 	bin := deckhandBinary(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cmd := exec.Command(bin, "dev", "--exit-when-ready", "--kubeconfig-out", kubeconfig)
+	cmd := exec.Command(bin, "dev", "--exit-when-ready", "--kubeconfig-out", kubeconfig, "--modules-dir", "../../examples/modules", "-n", "dev-test")
 	marker := markEnv(t, cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -113,6 +114,12 @@ func TestDevExitWhenReady(t *testing.T) {
 	}
 	if regAddr == "" {
 		t.Fatalf("no registry line in output:\n%s", stdout.String())
+	}
+	// The example modules ran: the summary lists them converged.
+	for _, m := range []string{"hello-world", "pod-reporter", "static-page", "greeter"} {
+		if !regexp.MustCompile(`(?m)^` + m + `\s+\d+\s+true\s+Ready\s`).MatchString(stdout.String()) {
+			t.Errorf("module %s not Ready in the summary:\n%s", m, stdout.String())
+		}
 	}
 	assertGone(t, marker)
 }
