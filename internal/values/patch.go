@@ -109,11 +109,11 @@ func ParsePatch(env string, data []byte, key string, scope Scope) (Patch, error)
 			return nil, &PatchError{Env: env, Op: i + 1, Err: fmt.Errorf("op %q is not allowed (only add and remove)", name)}
 		}
 		if !inScope(path, key, scope) {
-			want := "/" + key + "/..."
+			where := "the module's values (/" + key + "/...)"
 			if scope == ScopeGlobal {
-				want = "/global/... or /<module>Enabled"
+				where = "the global values (/global/... or /<module>Enabled)"
 			}
-			return nil, &PatchError{Env: env, Op: i + 1, Err: fmt.Errorf("path %q is outside the hook's values (%s)", path, want)}
+			return nil, &PatchError{Env: env, Op: i + 1, Err: fmt.Errorf("path %q is outside %s", path, where)}
 		}
 		val, hasValue := m["value"]
 		if name == "add" && !hasValue {

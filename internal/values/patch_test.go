@@ -17,7 +17,7 @@ func TestParsePatch(t *testing.T) {
 	}
 	for _, c := range []struct{ in, want string }{
 		{`{"op":"replace","path":"/mod/a","value":1}`, `op "replace" is not allowed`},
-		{`{"op":"add","path":"/other/a","value":1}`, `outside the hook's values`},
+		{`{"op":"add","path":"/other/a","value":1}`, `outside the module's values`},
 		{`{"op":"add","path":"/mod/a"}`, `add needs a value`},
 		{`[1]`, `want an object`},
 		{`"x"`, `want an operation`},
