@@ -27,7 +27,7 @@ func lintHooks(ctx context.Context, c *collector, m *Module) {
 	for _, rel := range m.Hooks {
 		name := rel[len("hooks/"):]
 		path := filepath.Join(root, filepath.FromSlash(name))
-		if _, err := hook.LoadHook(ctx, root, path, name, rel, hookDiscovery()); err != nil {
+		if _, err := hook.LoadHooks(ctx, root, path, name, rel, hookDiscovery()); err != nil {
 			for _, msg := range hookProblems(err) {
 				c.add(LinterHooks, "hook-config", rel, 0, "--config: %s", msg)
 			}
