@@ -30,6 +30,10 @@ func (r *Runtime) convergeOnce(ctx context.Context, reason string) error {
 	var enabledNames []string
 	var toDelete, toRun []*moduleState
 	for _, s := range r.orderedModules() {
+		if s.broken {
+			r.status.enqueue(s)
+			continue
+		}
 		d := decisions[s.mod.Name]
 		s.mu.Lock()
 		s.desired, s.decided = d.enabled, true

@@ -2,11 +2,14 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/module"
+	"github.com/deckhand-dev/deckhand/internal/values"
 )
 
 // discoverAll finds the modules of every modules directory and sets up the
@@ -23,11 +26,18 @@ func (r *Runtime) discoverAll() error {
 	}
 	r.global = &globalState{vals: gv}
 	r.discover = errs
+	for _, err := range errs {
+		var de *module.DiscoverError
+		if errors.As(err, &de) {
+			r.addBroken(de)
+		}
+	}
 	for _, m := range mods.Modules {
 		mv, err := newModuleValues(m, mods.Common[m.Dir])
 		if err != nil {
 			r.log.Error("module not loaded", "module", m.Name, "dir", m.Dir, "error", err)
 			r.discover = append(r.discover, err)
+			r.addBroken(&module.DiscoverError{Dir: m.Dir, Err: err})
 			continue
 		}
 		s := newModuleState(m, mv)
@@ -37,6 +47,25 @@ func (r *Runtime) discoverAll() error {
 	sortModules(r.ordered)
 	return nil
 }
+
+// addBroken keeps a module that failed to load, so its Module object says
+// why; it is never enabled.
+func (r *Runtime) addBroken(de *module.DiscoverError) {
+	name := filepath.Base(de.Dir)
+	if m := dirName.FindStringSubmatch(name); m != nil {
+		name = m[3]
+	}
+	if _, dup := r.modules[name]; dup {
+		return
+	}
+	s := newModuleState(&module.Module{Name: name, Dir: de.Dir, Schemas: &values.Schemas{}}, &moduleValues{})
+	s.broken = true
+	s.status = moduleStatus{Phase: PhaseError, Error: de.Error(), ErrorSource: "module"}
+	r.modules[name] = s
+	r.ordered = append(r.ordered, s)
+}
+
+var dirName = regexp.MustCompile(`^(([0-9]+)-)?(.+)$`)
 
 // loadModuleHooks discovers the module's hooks (executables, Python with
 // the module's venv, module-sdk binaries), named relative to the module.

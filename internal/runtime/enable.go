@@ -47,6 +47,9 @@ func (r *Runtime) decide(ctx context.Context, cfg *Config) map[string]decision {
 	var enabled []string
 	global := r.global.values()
 	for _, s := range r.orderedModules() {
+		if s.broken {
+			continue
+		}
 		d := decision{reason: ReasonNotEnabled, message: "not enabled by the bundle, values or config"}
 		key := s.mod.ValuesKey
 		if def := s.mod.Definition; def != nil && def.Accessibility != nil {

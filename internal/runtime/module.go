@@ -21,9 +21,10 @@ const (
 // Fields below mu change while the module's lane runs; the rest is fixed
 // once discovered.
 type moduleState struct {
-	mod  *module.Module
-	lane string
-	vals *moduleValues
+	mod    *module.Module
+	lane   string
+	broken bool // failed to load: shown, never run
+	vals   *moduleValues
 
 	mu         sync.Mutex
 	hooks      []*engine.Hook // loaded on first enable

@@ -42,7 +42,7 @@ func (r *Runtime) RunOnce(ctx context.Context) (*Summary, error) {
 	for _, s := range r.orderedModules() {
 		st := s.snapshotStatus()
 		ms := ModuleSummary{Name: s.mod.Name, Weight: s.mod.Weight, Enabled: st.Enabled, Reason: st.EnabledReason, Phase: st.Phase, Revision: st.Revision, Error: st.Error}
-		if st.Enabled && st.Phase != PhaseReady {
+		if (st.Enabled && st.Phase != PhaseReady) || s.broken {
 			sum.Failed++
 		}
 		sum.Modules = append(sum.Modules, ms)

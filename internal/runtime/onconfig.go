@@ -8,6 +8,9 @@ func (r *Runtime) moduleNamesByKey() map[string]string {
 	defer r.mu.Unlock()
 	out := make(map[string]string, len(r.modules))
 	for name, s := range r.modules {
+		if s.broken {
+			continue
+		}
 		out[s.mod.ValuesKey] = name
 	}
 	return out
@@ -39,6 +42,9 @@ func (r *Runtime) onConfig(cfg *Config, errs []error) {
 		converge = true
 	}
 	for _, s := range mods {
+		if s.broken {
+			continue
+		}
 		newMC, oldMC := cfg.module(s.mod.Name), old.module(s.mod.Name)
 		if !reflect.DeepEqual(newMC.Enabled, oldMC.Enabled) {
 			converge = true

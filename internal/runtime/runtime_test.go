@@ -79,7 +79,9 @@ echo "[{\"op\":\"add\",\"path\":\"/cvWatch/internal/names\",\"value\":$names}]" 
 		},
 		chartModule("cv-broken", 50, `  never: "rendered"`),
 		map[string]string{"cv-broken/hooks/fail.sh": "#!/bin/bash\nif [[ \"$1\" == \"--config\" ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\necho 'cannot reach the backend' >&2\nexit 3\n"},
-		map[string]string{"values.yaml": "cvPlainEnabled: true\ncvWatchEnabled: true\ncvBrokenEnabled: true\n"},
+		chartModule("cv-tpl", 150, `  bad: {{ .Values.cvTpl.nothing.here }}`),
+		map[string]string{"cv-unloadable/module.yaml": "name: [not, a, name\n"},
+		map[string]string{"values.yaml": "cvPlainEnabled: true\ncvWatchEnabled: true\ncvBrokenEnabled: true\ncvTplEnabled: true\n"},
 	))
 	e.start(t, dir)
 
@@ -91,6 +93,14 @@ echo "[{\"op\":\"add\",\"path\":\"/cvWatch/internal/names\",\"value\":$names}]" 
 	})
 	t.Logf("broken module status: %v", st)
 	e.waitModule(t, "cv-plain", phaseIs("Ready"))
+	e.waitModule(t, "cv-tpl", func(st map[string]any) bool {
+		le, _ := st["lastError"].(map[string]any)
+		return st["phase"] == "Error" && le != nil && strings.Contains(fmt.Sprint(le["template"]), "templates/cm.yaml")
+	})
+	e.waitModule(t, "cv-unloadable", func(st map[string]any) bool {
+		le, _ := st["lastError"].(map[string]any)
+		return st["phase"] == "Error" && le != nil && strings.Contains(fmt.Sprint(le["message"]), "module.yaml")
+	})
 	if d := e.configMapData("cv-broken"); d != nil {
 		t.Fatalf("the failing module's chart was installed: %v", d)
 	}

@@ -238,7 +238,7 @@ func moduleStatusObject(st moduleStatus, prev []any) map[string]any {
 // isModuleStep is true for the steps that are not hooks.
 func isModuleStep(step string) bool {
 	switch step {
-	case "helm", "values", "crds", "hooks", "settings", "namespace":
+	case "helm", "values", "crds", "hooks", "settings", "namespace", "module":
 		return true
 	}
 	return false
