@@ -252,3 +252,40 @@ func TestExampleModules(t *testing.T) {
 	e.applyModuleConfig(t, "greeter", map[string]any{"enabled": true, "version": 1, "settings": map[string]any{"message": "Hi"}})
 	e.waitConfigMap(t, "greeter", func(d map[string]string) bool { return d["greeting"] == "Hi, world!" })
 }
+
+// Global hooks: onStartup fills global values every module sees, and a
+// kubernetes hook turns a module on through a <key>Enabled patch.
+func TestGlobalHooks(t *testing.T) {
+	e := newEnv(t)
+	dir, global := t.TempDir(), t.TempDir()
+	testenv.WriteFiles(t, dir, chartModule("gh-mod", 100, `  greeting: {{ .Values.global.greeting | quote }}`))
+	testenv.WriteFiles(t, global, map[string]string{
+		"openapi/config-values.yaml": "type: object\nproperties: {}\n",
+		"openapi/values.yaml":        "type: object\nproperties:\n  greeting: {type: string}\n",
+		"hooks/startup.sh":           "#!/bin/bash\nif [[ \"$1\" == \"--config\" ]]; then echo '{\"configVersion\":\"v1\",\"onStartup\":1}'; exit 0; fi\necho '[{\"op\":\"add\",\"path\":\"/global/greeting\",\"value\":\"hi\"}]' > \"$VALUES_JSON_PATCH_PATH\"\n",
+		"hooks/toggle.sh": kubeHook(e.ns, "gh-toggle", "", `on=$(jq '[.[-1].snapshots.cms[]] | length > 0' "$BINDING_CONTEXT_PATH")
+echo "[{\"op\":\"add\",\"path\":\"/ghModEnabled\",\"value\":$on}]" > "$VALUES_JSON_PATCH_PATH"
+`),
+	})
+	e.start(t, dir, func(o *Options) { o.GlobalHooksDir = global })
+	e.waitModule(t, "gh-mod", phaseIs("Available"))
+	if d := e.configMapData("gh-mod"); d != nil {
+		t.Fatalf("gh-mod ran before the global hook enabled it: %v", d)
+	}
+	if _, err := e.kube.CoreV1().ConfigMaps(e.ns).Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "switch", Labels: map[string]string{"gh-toggle": "yes"}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitConfigMap(t, "gh-mod", func(d map[string]string) bool { return d["greeting"] == "hi" })
+	st := e.waitModule(t, "gh-mod", phaseIs("Ready"))
+	conds := fmt.Sprint(st["conditions"])
+	if !strings.Contains(conds, ReasonGlobalHook) {
+		t.Fatalf("enabled reason not the global hook: %s", conds)
+	}
+	// Turned off again by the same hook: the release goes away.
+	if err := e.kube.CoreV1().ConfigMaps(e.ns).Delete(context.Background(), "switch", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone(t, "gh-mod")
+}
