@@ -193,6 +193,9 @@ func (r *Runtime) start(ctx context.Context) error {
 	if err := r.ensureNamespace(ctx); err != nil {
 		return err
 	}
+	if err := r.adoptReleases(ctx); err != nil {
+		return err
+	}
 	r.engine.Start(ctx)
 	if err := r.startGlobal(ctx); err != nil {
 		r.engine.Stop()
@@ -372,6 +375,24 @@ func (r *Runtime) createNamespace(ctx context.Context, ns string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+// adoptReleases marks modules whose Helm release exists (from an earlier
+// run, or from addon-operator) as active, so that a module disabled while
+// deckhand was down is still torn down.
+func (r *Runtime) adoptReleases(ctx context.Context) error {
+	names, err := r.helm.Releases(ctx)
+	if err != nil {
+		return fmt.Errorf("listing Helm releases in %s: %w", r.opts.Namespace, err)
+	}
+	for _, name := range names {
+		if s := r.module(name); s != nil && !s.broken {
+			s.mu.Lock()
+			s.active = true
+			s.mu.Unlock()
+		}
 	}
 	return nil
 }

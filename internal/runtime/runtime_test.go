@@ -289,3 +289,24 @@ echo "[{\"op\":\"add\",\"path\":\"/ghModEnabled\",\"value\":$on}]" > "$VALUES_JS
 	}
 	e.waitGone(t, "gh-mod")
 }
+
+// A module disabled while deckhand was down is torn down at the next start:
+// its release is found and adopted.
+func TestDisabledWhileDown(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, chartModule("down-mod", 100, `  a: "1"`))
+	e.applyModuleConfig(t, "down-mod", map[string]any{"enabled": true})
+	rt, err := New(Options{ModulesDirs: []string{dir}, Namespace: e.ns, ModuleConfigs: true, RestConfig: e.cfg, ConfigMap: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := rt.RunOnce(context.Background())
+	if err != nil || sum.Failed != 0 {
+		t.Fatalf("first run: %+v, %v", sum, err)
+	}
+	e.waitConfigMap(t, "down-mod", func(map[string]string) bool { return true })
+	e.applyModuleConfig(t, "down-mod", map[string]any{"enabled": false})
+	e.start(t, dir)
+	e.waitGone(t, "down-mod")
+}
