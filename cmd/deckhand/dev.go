@@ -126,6 +126,9 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 // plane: once with a summary under --exit-when-ready, else until ctx ends.
 func runDevModules(ctx context.Context, cfg *rest.Config, o devOptions, out, progress io.Writer) error {
 	if err := installRuntimeCRDs(ctx, cfg); err != nil {
+		if ctx.Err() != nil {
+			return nil // Ctrl-C while starting
+		}
 		return err
 	}
 	rt, err := runtime.New(runtime.Options{
