@@ -188,6 +188,11 @@ func (r *Runtime) runLifecycle(ctx context.Context, s *moduleState, bt hook.Bind
 			bc = hook.OnStartupContext()
 		}
 		if err := r.engine.Run(ctx, h, string(bt), s.lane, []hook.BindingContext{bc}); err != nil {
+			if h.Batch != nil && h.Batch.AllowFailure && ctx.Err() == nil {
+				// module-sdk's hook-level allowFailure: logged, not fatal.
+				r.log.Warn("hook failed; allowFailure is set", "hook", h.Name, "binding", bt, "error", err)
+				continue
+			}
 			return &stepError{Step: h.Name, Err: err}
 		}
 	}
