@@ -19,6 +19,11 @@ import (
 func (e *Engine) runTask(ctx context.Context, queueName string, t queue.Task) error {
 	p := t.Payload.(*runPayload)
 	h := p.hook
+	if cur, ok := e.Hook(h.Name); !ok || cur != h {
+		// The hook was removed (its module was disabled) after this run
+		// was queued: nothing of it may run any more.
+		return nil
+	}
 	// Events buffered before the snapshot is read are part of it.
 	for _, id := range p.monitorIDs {
 		if m := e.monitor(id); m != nil {
