@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -108,6 +109,9 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// client-go logs through klog (leader election, reflectors): one
+	// stream, one format.
+	klog.SetSlogLogger(logger)
 	if o.hooksDir == "" {
 		return errors.New("no hooks directory: pass --hooks-dir DIR or set SHELL_OPERATOR_HOOKS_DIR")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 	"k8s.io/client-go/rest"
 
 	"github.com/deckhand-dev/deckhand/api/crds"
@@ -99,6 +100,9 @@ func (o runOptions) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// client-go logs through klog (leader election, reflectors): one
+	// stream, one format.
+	klog.SetSlogLogger(logger)
 	if o.modulesDir == "" && o.globalHooksDir == "" {
 		return errors.New("no modules: pass --modules-dir DIR (or set MODULES_DIR)")
 	}
