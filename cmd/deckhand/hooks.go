@@ -19,9 +19,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-	"k8s.io/klog/v2"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/deckhand-dev/deckhand/internal/hookserver"
 	"github.com/deckhand-dev/deckhand/internal/metrics"

@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-	"k8s.io/klog/v2"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 
 	"github.com/deckhand-dev/deckhand/api/crds"
 	"github.com/deckhand-dev/deckhand/internal/output"
