@@ -19,6 +19,11 @@ const Formats = "table|json|yaml"
 func Print(w io.Writer, format string, v any, table func(w io.Writer) error) error {
 	switch strings.ToLower(format) {
 	case "", "table", "wide":
+		if table == nil {
+			// A result with no table form is printed as YAML, which reads
+			// as well for people.
+			return Print(w, "yaml", v, nil)
+		}
 		tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 		if err := table(tw); err != nil {
 			return err
