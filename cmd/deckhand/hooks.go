@@ -65,6 +65,7 @@ type hooksServeOptions struct {
 	proxyHookJSON  bool
 	logLevel       string
 	logFormat      string
+	hookTimeout    time.Duration
 }
 
 func newHooksServeCommand() *cobra.Command {
@@ -97,6 +98,7 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 	f.BoolVar(&o.proxyHookJSON, "log-proxy-hook-json", envBool("LOG_PROXY_HOOK_JSON"), "log hook output lines holding a JSON object as structured records (env LOG_PROXY_HOOK_JSON)")
 	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
 	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
+	f.DurationVar(&o.hookTimeout, "hook-timeout", 0, "kill a hook run (its whole process group) after this long and fail it; 0 = no limit, as shell-operator")
 	f.StringVar(&o.metricsPrefix, "metrics-prefix", metrics.DefaultPrefix, `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
 	return cmd
 }
@@ -132,6 +134,7 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		MetricsPrefix: o.metricsPrefix,
 		JqLibraryPath: filepath.SplitList(o.jqLibraryPath),
 		KeepTmpFiles:  o.keepTmpFiles,
+		HookTimeout:   o.hookTimeout,
 
 		ProxyHookJSONLogs: o.proxyHookJSON,
 

@@ -32,6 +32,7 @@ func (s *Server) newEngine() (*engine.Engine, error) {
 		KeepTmpFiles:      s.opts.KeepTmpFiles,
 		ProxyHookJSONLogs: s.opts.ProxyHookJSONLogs,
 		JqLibraryPath:     s.opts.JqLibraryPath,
+		HookTimeout:       s.opts.HookTimeout,
 	})
 	if err != nil {
 		return nil, err

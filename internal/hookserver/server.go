@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -55,6 +56,9 @@ type Options struct {
 	ProxyHookJSONLogs bool
 	// Env is added to the environment of every hook run.
 	Env []string
+	// HookTimeout kills a hook run (its process group) after this long and
+	// fails it; 0 = no limit, as shell-operator.
+	HookTimeout time.Duration
 	// AccumulateUngroupedMetrics keeps hook metrics without a "group" across
 	// runs (counters accumulate, as before shell-operator v1.11) instead of
 	// replacing a hook's ungrouped series on every run (shell-operator today).
