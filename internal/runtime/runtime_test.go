@@ -310,3 +310,28 @@ func TestDisabledWhileDown(t *testing.T) {
 	e.start(t, dir)
 	e.waitGone(t, "down-mod")
 }
+
+// A hook that hangs is killed at the hook timeout and its module fails with
+// that reason, while the other module converges meanwhile.
+func TestHangingHookIsKilled(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, mergeFiles(
+		chartModule("hang-slow", 100, `  a: "1"`),
+		map[string]string{"hang-slow/hooks/sleep.sh": "#!/bin/bash\nif [[ \"$1\" == \"--config\" ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\nsleep 1000\n"},
+		chartModule("hang-fine", 200, `  b: "2"`),
+		map[string]string{"values.yaml": "hangSlowEnabled: true\nhangFineEnabled: true\n"},
+	))
+	e.start(t, dir, func(o *Options) { o.HookTimeout = 2 * time.Second })
+	e.waitConfigMap(t, "hang-fine", func(map[string]string) bool { return true })
+	e.waitModule(t, "hang-slow", func(st map[string]any) bool {
+		le, _ := st["lastError"].(map[string]any)
+		return le != nil && strings.Contains(fmt.Sprint(le["message"]), "hook timeout")
+	})
+	if out, _ := exec.Command("pgrep", "-f", "sleep 1000").Output(); len(strings.TrimSpace(string(out))) > 0 {
+		// The retry may be running a fresh one; a killed one must not pile up.
+		if n := len(strings.Fields(string(out))); n > 1 {
+			t.Fatalf("%d hanging hook processes left: %s", n, out)
+		}
+	}
+}
