@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 )
 
@@ -28,5 +31,35 @@ develop a module on a laptop, publish it to an OCI registry, and run it in a clu
 	root.AddCommand(newRunCommand())
 	root.AddGroup(&cobra.Group{ID: groupEnvironment, Title: "Local environment:"})
 	root.AddCommand(newDevCommand(), newVersionCommand())
+	for _, c := range root.Commands() {
+		failOnUnknownSubcommand(c)
+	}
 	return root
+}
+
+// failOnUnknownSubcommand makes a command group (a command with
+// subcommands and nothing to run itself) fail on a mistyped subcommand with
+// cobra's "did you mean" suggestions, as the top level does, instead of
+// printing help and exiting 0.
+func failOnUnknownSubcommand(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		failOnUnknownSubcommand(sub)
+	}
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		}
+		return fmt.Errorf("%s\nRun '%s --help' for usage", msg, cmd.CommandPath())
+	}
 }
