@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/gofrs/flock"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
@@ -79,6 +82,11 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 		}
 		o.kubeconfig = filepath.Join(cache, "dev", "kubeconfig")
 	}
+	unlock, err := lockDevState(o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	env, err := localenv.Start(ctx, localenv.Options{
 		ControlPlane:      localenv.ControlPlaneOptions{Progress: progress, KubeconfigPath: o.kubeconfig},
 		Registry:          localenv.DockerRegistryOptions{Port: o.registryPort},
@@ -120,6 +128,29 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 	}
 	fmt.Fprintln(progress, "stopped")
 	return runErr
+}
+
+// lockDevState makes one `deckhand dev` own a kubeconfig path at a time: a
+// second one would overwrite the kubeconfig of the first and leave it
+// pointing at a dead server.
+func lockDevState(kubeconfig string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(kubeconfig), 0o755); err != nil {
+		return nil, err
+	}
+	lock := flock.New(kubeconfig + ".lock")
+	ok, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", lock.Path(), err)
+	}
+	if !ok {
+		pid, _ := os.ReadFile(kubeconfig + ".pid")
+		return nil, fmt.Errorf("another deckhand dev (pid %s) is running with the kubeconfig %s: stop it, use its KUBECONFIG, or give this one --kubeconfig-out PATH", strings.TrimSpace(string(pid)), kubeconfig)
+	}
+	_ = os.WriteFile(kubeconfig+".pid", []byte(strconv.Itoa(os.Getpid())), 0o644)
+	return func() {
+		_ = os.Remove(kubeconfig + ".pid")
+		_ = lock.Unlock()
+	}, nil
 }
 
 // runDevModules runs the modules of o.modulesDir on the local control

@@ -35,3 +35,22 @@ func TestUnknownSubcommandFails(t *testing.T) {
 		t.Fatalf("bare group: %v\n%s", err, out.String())
 	}
 }
+
+// A second `deckhand dev` on the same kubeconfig path is refused, naming
+// the running one, instead of overwriting its kubeconfig.
+func TestDevStateLock(t *testing.T) {
+	kc := t.TempDir() + "/dev/kubeconfig"
+	unlock, err := lockDevState(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDevState(kc); err == nil || !strings.Contains(err.Error(), "another deckhand dev") || !strings.Contains(err.Error(), "--kubeconfig-out") {
+		t.Fatalf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := lockDevState(kc)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	unlock2()
+}
