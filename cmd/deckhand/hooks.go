@@ -107,13 +107,10 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	logger, err := newHooksLogger(os.Stderr, o.logLevel, o.logFormat)
+	logger, err := newCommandLogger(o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
-	// client-go logs through klog (leader election, reflectors): one
-	// stream, one format.
-	klog.SetSlogLogger(logger)
 	if o.hooksDir == "" {
 		return errors.New("no hooks directory: pass --hooks-dir DIR or set SHELL_OPERATOR_HOOKS_DIR")
 	}
@@ -180,6 +177,18 @@ func envBool(name string) bool {
 		return true
 	}
 	return false
+}
+
+// newCommandLogger is the stderr logger of a long-running command; client-go
+// (leader election, reflectors) logs through it too, via klog: one stream,
+// one format.
+func newCommandLogger(level, format string) (*slog.Logger, error) {
+	logger, err := newHooksLogger(os.Stderr, level, format)
+	if err != nil {
+		return nil, err
+	}
+	klog.SetSlogLogger(logger)
+	return logger, nil
 }
 
 // newHooksLogger builds the serve logger from --log-level and --log-format

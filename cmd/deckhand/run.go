@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 
 	"github.com/deckhand-dev/deckhand/api/crds"
 	"github.com/deckhand-dev/deckhand/internal/output"
@@ -96,13 +95,10 @@ func (o runOptions) run(ctx context.Context, out io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	logger, err := newHooksLogger(os.Stderr, o.logLevel, o.logFormat)
+	logger, err := newCommandLogger(o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
-	// client-go logs through klog (leader election, reflectors): one
-	// stream, one format.
-	klog.SetSlogLogger(logger)
 	if o.modulesDir == "" && o.globalHooksDir == "" {
 		return errors.New("no modules: pass --modules-dir DIR (or set MODULES_DIR)")
 	}

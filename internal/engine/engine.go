@@ -254,3 +254,17 @@ func (e *Engine) SnapshotStates() []metrics.SnapshotState {
 	})
 	return out
 }
+
+// QueueStates reports every queue's length and stuck head for metrics.
+func (e *Engine) QueueStates() []metrics.QueueState {
+	st := e.queues.Status()
+	out := make([]metrics.QueueState, 0, len(st))
+	for _, q := range st {
+		qs := metrics.QueueState{Name: q.Name, Length: q.Length, Failures: q.Failures}
+		if q.Current != nil {
+			qs.Hook = q.Current.Subject
+		}
+		out = append(out, qs)
+	}
+	return out
+}

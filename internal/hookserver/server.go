@@ -261,16 +261,10 @@ func (s *Server) queueStatus() []queue.Status {
 }
 
 func (s *Server) queueStates() []metrics.QueueState {
-	st := s.queueStatus()
-	out := make([]metrics.QueueState, 0, len(st))
-	for _, q := range st {
-		qs := metrics.QueueState{Name: q.Name, Length: q.Length, Failures: q.Failures}
-		if q.Current != nil {
-			qs.Hook = q.Current.Subject
-		}
-		out = append(out, qs)
+	if e := s.currentEngine(); e != nil {
+		return e.QueueStates()
 	}
-	return out
+	return nil
 }
 
 func (s *Server) snapshotStates() []metrics.SnapshotState {

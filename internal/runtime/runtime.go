@@ -134,16 +134,7 @@ func (r *Runtime) queueStates() []metrics.QueueState {
 	if r.engine == nil {
 		return nil
 	}
-	st := r.engine.Queues().Status()
-	out := make([]metrics.QueueState, 0, len(st))
-	for _, q := range st {
-		qs := metrics.QueueState{Name: q.Name, Length: q.Length, Failures: q.Failures}
-		if q.Current != nil {
-			qs.Hook = q.Current.Subject
-		}
-		out = append(out, qs)
-	}
-	return out
+	return r.engine.QueueStates()
 }
 
 // module returns a discovered module by name.
