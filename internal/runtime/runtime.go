@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/deckhand-dev/deckhand/internal/engine"
 	"github.com/deckhand-dev/deckhand/internal/helm"
@@ -62,6 +63,12 @@ func New(opts Options) (*Runtime, error) {
 	}
 	if len(opts.ModulesDirs) == 0 && opts.GlobalHooksDir == "" {
 		return nil, errors.New("runtime: no modules directory given (--modules-dir or MODULES_DIR)")
+	}
+	// client-go's defaults (5 requests/s) would make a cold start of many
+	// modules crawl; keep a caller's explicit limits.
+	opts.RestConfig = rest.CopyConfig(opts.RestConfig)
+	if opts.RestConfig.QPS == 0 && opts.RestConfig.RateLimiter == nil {
+		opts.RestConfig.QPS, opts.RestConfig.Burst = 200, 400
 	}
 	client, err := kube.NewClient(opts.RestConfig)
 	if err != nil {
