@@ -185,6 +185,9 @@ func (c *Client) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error
 	up.ForceConflicts = false
 	up.SkipCRDs = true
 	up.ResetValues = true
+	// The API server validates the objects itself; Helm's own check fetches
+	// the cluster's whole OpenAPI document on every operation.
+	up.DisableOpenAPIValidation = true
 	r, err := up.RunWithContext(ctx, o.Release, ch, o.Values)
 	if err != nil {
 		return nil, fmt.Errorf("helm upgrade %s: %w", o.Release, err)
@@ -205,6 +208,7 @@ func (c *Client) install(ctx context.Context, cfg *action.Configuration, ch *cha
 	in.WaitStrategy = kube.HookOnlyStrategy
 	in.Labels = map[string]string{ChecksumLabel: sum}
 	in.SkipCRDs = true
+	in.DisableOpenAPIValidation = true
 	// Objects left by a lost release record (or made by hand) are adopted
 	// instead of failing the install.
 	in.TakeOwnership = true

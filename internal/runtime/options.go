@@ -54,6 +54,9 @@ type Options struct {
 	HookTimeout time.Duration
 	// HelmHistoryMax is how many release revisions Helm keeps (default 10).
 	HelmHistoryMax int
+	// HelmConcurrency bounds the Helm operations running at once (default 4;
+	// modules of one weight still reconcile in parallel up to it).
+	HelmConcurrency int
 	// HelmTimeout bounds one Helm operation (default 20m, as addon-operator).
 	HelmTimeout time.Duration
 	// TempDir holds per-run hook files ("" = os.TempDir()).
@@ -94,6 +97,9 @@ func (o *Options) defaults() {
 	}
 	if o.HelmHistoryMax <= 0 {
 		o.HelmHistoryMax = 10
+	}
+	if o.HelmConcurrency <= 0 {
+		o.HelmConcurrency = 4
 	}
 	if o.HelmTimeout <= 0 {
 		o.HelmTimeout = 20 * time.Minute

@@ -89,6 +89,9 @@ func (r *Runtime) run(ctx context.Context, s *moduleState) (*helm.ApplyResult, e
 		if err != nil {
 			return nil, &stepError{Step: "values", Err: err}
 		}
+		if err := r.helmSlots.Acquire(ctx, 1); err != nil {
+			return nil, err
+		}
 		res, err = r.helm.Apply(ctx, helm.ApplyOptions{
 			Release:    s.mod.Name,
 			ChartDir:   s.mod.Dir,
@@ -96,6 +99,7 @@ func (r *Runtime) run(ctx context.Context, s *moduleState) (*helm.ApplyResult, e
 			HistoryMax: r.opts.HelmHistoryMax,
 			Timeout:    r.opts.HelmTimeout,
 		})
+		r.helmSlots.Release(1)
 		if err != nil {
 			return nil, &stepError{Step: "helm", Err: err}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +41,9 @@ type Runtime struct {
 	dyn     dynamic.Interface
 	metrics *runtimeMetrics
 	status  *statusWriter
+	// helmSlots bounds the Helm operations running at once: each holds a
+	// rendered chart, the release record and Helm's clients in memory.
+	helmSlots *semaphore.Weighted
 
 	global *globalState
 
@@ -95,13 +99,14 @@ func New(opts Options) (*Runtime, error) {
 		hookReg = prometheus.NewRegistry()
 	}
 	r := &Runtime{
-		opts:     opts,
-		log:      opts.Logger,
-		helm:     hc,
-		kube:     kc,
-		dyn:      dyn,
-		modules:  map[string]*moduleState{},
-		converge: make(chan string, 1),
+		opts:      opts,
+		log:       opts.Logger,
+		helm:      hc,
+		kube:      kc,
+		dyn:       dyn,
+		modules:   map[string]*moduleState{},
+		converge:  make(chan string, 1),
+		helmSlots: semaphore.NewWeighted(int64(opts.HelmConcurrency)),
 	}
 	rm, err := metrics.NewRuntime(reg, metrics.WithQueues(r.queueStates))
 	if err != nil {
