@@ -135,7 +135,7 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.status = newStatusWriter(dyn, opts.ModuleConfigs, opts.Logger)
+	r.status = newStatusWriter(dyn, kc, opts.ModuleConfigs, opts.Logger)
 	if err := r.discoverAll(); err != nil {
 		return nil, err
 	}

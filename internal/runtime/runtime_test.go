@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
@@ -70,6 +71,22 @@ func TestModulesConverge(t *testing.T) {
 	dir := t.TempDir()
 	testenv.WriteFiles(t, dir, mergeFiles(
 		chartModule("cv-plain", 100, `  hello: "world"`),
+		map[string]string{
+			"cv-plain/crds/gadget.yaml": `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.cv.example.io}
+spec:
+  group: cv.example.io
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`,
+			"cv-plain/templates/gadget.yaml": "apiVersion: cv.example.io/v1\nkind: Gadget\nmetadata: {name: g1, namespace: {{ .Release.Namespace }}}\nspec: {size: 3}\n",
+		},
 		chartModule("cv-watch", 200, `  names: {{ .Values.cvWatch.internal.names | join "," | quote }}`),
 		map[string]string{
 			"cv-watch/openapi/values.yaml": "type: object\nproperties:\n  internal:\n    type: object\n    default: {}\n    properties:\n      names: {type: array, default: [], items: {type: string}}\n",
@@ -93,6 +110,11 @@ echo "[{\"op\":\"add\",\"path\":\"/cvWatch/internal/names\",\"value\":$names}]" 
 	})
 	t.Logf("broken module status: %v", st)
 	e.waitModule(t, "cv-plain", phaseIs("Ready"))
+	// The module's CRD was applied before its chart, whose custom object exists.
+	gadgets := schema.GroupVersionResource{Group: "cv.example.io", Version: "v1", Resource: "gadgets"}
+	if _, err := e.dyn.Resource(gadgets).Namespace(e.ns).Get(context.Background(), "g1", metav1.GetOptions{}); err != nil {
+		t.Fatalf("custom object of the chart: %v", err)
+	}
 	e.waitModule(t, "cv-tpl", func(st map[string]any) bool {
 		le, _ := st["lastError"].(map[string]any)
 		return st["phase"] == "Error" && le != nil && strings.Contains(fmt.Sprint(le["template"]), "templates/cm.yaml")
@@ -195,6 +217,13 @@ func TestBadSettingsAndPatchChangeNothing(t *testing.T) {
 	if d := e.configMapData("bad-set"); d["replicas"] != "2" {
 		t.Fatalf("refused settings changed the release: %v", d)
 	}
+	testenv.WaitFor(t, 30*time.Second, "a Warning event on the ModuleConfig", func() (bool, string) {
+		evs, err := e.kube.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=bad-set"})
+		if err != nil || len(evs.Items) == 0 {
+			return false, fmt.Sprint(err)
+		}
+		return evs.Items[0].Reason == "SettingsRefused" && strings.Contains(evs.Items[0].Message, "replicas"), evs.Items[0].Message
+	})
 
 	if _, err := e.kube.CoreV1().ConfigMaps(e.ns).Create(context.Background(), &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "trigger", Labels: map[string]string{"bad-patch": "yes"}},

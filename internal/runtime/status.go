@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/deckhand-dev/deckhand/api/v1alpha1"
 )
@@ -28,6 +30,7 @@ var ModuleGVR = schema.GroupVersionResource{Group: "deckhouse.io", Version: "v1a
 // modules' lanes: reconciles only mark a module dirty.
 type statusWriter struct {
 	dyn     dynamic.Interface
+	kube    kubernetes.Interface
 	enabled bool
 	log     *slog.Logger
 
@@ -37,8 +40,8 @@ type statusWriter struct {
 	wake    chan struct{}
 }
 
-func newStatusWriter(dyn dynamic.Interface, enabled bool, log *slog.Logger) *statusWriter {
-	return &statusWriter{dyn: dyn, enabled: enabled, log: log, dirty: map[string]*moduleState{}, written: map[string]map[string]any{}, wake: make(chan struct{}, 1)}
+func newStatusWriter(dyn dynamic.Interface, kube kubernetes.Interface, enabled bool, log *slog.Logger) *statusWriter {
+	return &statusWriter{dyn: dyn, kube: kube, enabled: enabled, log: log, dirty: map[string]*moduleState{}, written: map[string]map[string]any{}, wake: make(chan struct{}, 1)}
 }
 
 func (w *statusWriter) enqueue(s *moduleState) {
@@ -273,9 +276,30 @@ func (w *statusWriter) configStatus(name string, mc ModuleConfig, version int, e
 	// Called from the config informer's handler: a short, bounded write.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, perr := w.dyn.Resource(ModuleConfigGVR).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "status")
+	obj, perr := w.dyn.Resource(ModuleConfigGVR).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "status")
 	if perr != nil && !apierrors.IsNotFound(perr) {
 		w.log.Warn("writing ModuleConfig status", "moduleconfig", name, "error", perr)
+	}
+	if err != nil && obj != nil && w.kube != nil {
+		w.event(ctx, obj, "SettingsRefused", err.Error())
+	}
+}
+
+// event records a Warning Event on a cluster-scoped object (in "default",
+// where kubectl describe looks for them).
+func (w *statusWriter) event(ctx context.Context, obj *unstructured.Unstructured, reason, msg string) {
+	now := metav1.Now()
+	ev := &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: obj.GetName() + ".", Namespace: metav1.NamespaceDefault},
+		InvolvedObject: corev1.ObjectReference{
+			APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName(), UID: obj.GetUID(),
+		},
+		Reason: reason, Message: msg, Type: corev1.EventTypeWarning,
+		Source:         corev1.EventSource{Component: "deckhand"},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+	}
+	if _, err := w.kube.CoreV1().Events(metav1.NamespaceDefault).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+		w.log.Warn("recording an event", "object", obj.GetName(), "error", err)
 	}
 }
 
