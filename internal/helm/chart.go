@@ -72,6 +72,11 @@ func readChartFiles(dir string) ([]*archive.BufferedFile, error) {
 }
 
 func readChartFilesIgnoring(dir, extra string) ([]*archive.BufferedFile, error) {
+	// A module directory may be a symlink (addon-operator's MODULES_DIR
+	// allows it); walk what it points at.
+	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = resolved
+	}
 	var text []byte
 	if ifile := filepath.Join(dir, ignore.HelmIgnore); fileExists(ifile) {
 		data, err := os.ReadFile(ifile)

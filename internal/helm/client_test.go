@@ -168,9 +168,17 @@ func TestModuleChartLeavesOutHooks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "enabled"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := LoadModuleChart(dir, "lean")
+	// Through a symlink, as addon-operator's MODULES_DIR allows.
+	link := filepath.Join(t.TempDir(), "001-lean")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := LoadModuleChart(link, "lean")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(ch.Templates) != 1 {
+		t.Fatalf("templates through the symlink: %d", len(ch.Templates))
 	}
 	for _, f := range append(ch.Files, ch.Templates...) {
 		if f.Name == "enabled" || filepath.Dir(f.Name) == "hooks" {

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,6 +41,10 @@ func (r *Runtime) loadGlobalHooks(ctx context.Context) error {
 		return nil
 	}
 	dir := r.opts.GlobalHooksDir
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		r.log.Warn("global hooks directory does not exist; running without global hooks", "dir", dir)
+		return nil
+	}
 	if fi, err := os.Stat(filepath.Join(dir, "hooks")); err == nil && fi.IsDir() {
 		dir = filepath.Join(dir, "hooks")
 	}
