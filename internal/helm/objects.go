@@ -99,6 +99,9 @@ func (c *Client) ApplyCRDs(ctx context.Context, files []string) error {
 			if u.GetKind() != "CustomResourceDefinition" {
 				return fmt.Errorf("%s: %s %s is not a CustomResourceDefinition (crds/ holds only CRDs)", f, u.GetKind(), u.GetName())
 			}
+			// DKP modules annotate CRD schemas with documentation keys
+			// (x-doc-*) that the API server refuses; DKP drops them too.
+			stripDocKeys(u.Object)
 			raw, err := u.MarshalJSON()
 			if err != nil {
 				return err
@@ -117,3 +120,21 @@ func (c *Client) ApplyCRDs(ctx context.Context, files []string) error {
 }
 
 var apiextensionsGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// stripDocKeys removes every map key starting with "x-doc" below v.
+func stripDocKeys(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			if strings.HasPrefix(k, "x-doc") {
+				delete(t, k)
+				continue
+			}
+			stripDocKeys(child)
+		}
+	case []any:
+		for _, child := range t {
+			stripDocKeys(child)
+		}
+	}
+}

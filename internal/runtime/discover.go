@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"regexp"
 
@@ -69,12 +70,12 @@ var dirName = regexp.MustCompile(`^(([0-9]+)-)?(.+)$`)
 
 // loadModuleHooks discovers the module's hooks (executables, Python with
 // the module's venv, module-sdk binaries), named relative to the module.
-func loadModuleHooks(ctx context.Context, m *module.Module, env []string) ([]*hook.Hook, error) {
+func loadModuleHooks(ctx context.Context, m *module.Module, env []string, log *slog.Logger) ([]*hook.Hook, error) {
 	dir := filepath.Join(m.Dir, "hooks")
 	if !m.HasHooksDir() {
 		return nil, nil
 	}
-	hooks, hookErrs, err := hook.Discover(ctx, dir, hook.DiscoverOptions{Kind: hook.KindModule, ExcludeDirs: []string{"venv"}, Env: env})
+	hooks, hookErrs, err := hook.Discover(ctx, dir, hook.DiscoverOptions{Kind: hook.KindModule, ExcludeDirs: []string{"venv"}, Env: env, Logger: log.With("module", m.Name)})
 	if err != nil {
 		return nil, fmt.Errorf("module %s: hooks: %w", m.Name, err)
 	}

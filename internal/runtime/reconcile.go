@@ -129,7 +129,7 @@ func (r *Runtime) ensureHooks(ctx context.Context, s *moduleState) error {
 	if loaded {
 		return nil
 	}
-	hooks, err := loadModuleHooks(ctx, s.mod, r.hookEnv(s))
+	hooks, err := loadModuleHooks(ctx, s.mod, r.hookEnv(s), r.log)
 	if err != nil {
 		return &stepError{Step: "hooks", Err: err}
 	}
