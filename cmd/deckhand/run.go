@@ -35,6 +35,7 @@ type runOptions struct {
 	listenPort     string
 	tmpDir         string
 	hookTimeout    time.Duration
+	resync         time.Duration
 	moduleConfigs  bool
 	installCRDs    bool
 	once           bool
@@ -82,6 +83,7 @@ image. Serves /metrics, /metrics/hooks, /healthz and /readyz.`,
 	f.StringVar(&o.listenPort, "listen-port", envOr("ADDON_OPERATOR_LISTEN_PORT", "9650"), "port for /metrics and health (env ADDON_OPERATOR_LISTEN_PORT)")
 	f.StringVar(&o.tmpDir, "tmp-dir", envOr("ADDON_OPERATOR_TMP_DIR", ""), "directory for hook run files (env ADDON_OPERATOR_TMP_DIR)")
 	f.DurationVar(&o.hookTimeout, "hook-timeout", runtime.DefaultHookTimeout, "kill a hook run after this long and fail it")
+	f.DurationVar(&o.resync, "resync", runtime.DefaultResync, "reconcile every enabled module this often even when nothing changed (a deleted object is put back; unchanged modules are not upgraded)")
 	f.BoolVar(&o.moduleConfigs, "module-configs", true, "read deckhouse.io ModuleConfig objects and write Module objects")
 	f.BoolVar(&o.installCRDs, "install-crds", true, "create or update the ModuleConfig and Module CRDs at start")
 	f.BoolVar(&o.once, "once", false, "converge every module once, print a summary and exit (non-zero when a module failed)")
@@ -127,6 +129,7 @@ func (o runOptions) run(ctx context.Context, out io.Writer) error {
 		Registry:       reg,
 		HookRegistry:   hookReg,
 		HookTimeout:    o.hookTimeout,
+		Resync:         o.resync,
 		TempDir:        o.tmpDir,
 	})
 	if err != nil {
