@@ -17,8 +17,10 @@ import (
 	"helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/release/common"
 	releasev1 "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
@@ -35,6 +37,7 @@ const legacyChecksumKey = "_addonOperatorModuleChecksum"
 type Client struct {
 	getter *restGetter
 	dyn    dynamic.Interface
+	kube   kubernetes.Interface
 	log    *slog.Logger
 }
 
@@ -50,7 +53,11 @@ func NewClient(cfg *rest.Config, namespace string, opts ...Option) (*Client, err
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{getter: &restGetter{cfg: cfg, namespace: namespace}, dyn: dyn, log: slog.New(slog.DiscardHandler)}
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{getter: &restGetter{cfg: cfg, namespace: namespace}, dyn: dyn, kube: kc, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(c)
 	}
@@ -67,6 +74,10 @@ func (c *Client) configuration() (*action.Configuration, error) {
 	if err := cfg.Init(c.getter, c.getter.namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
 	}
+	// Helm's Secret driver, writing through chunkedSecrets (chunked.go).
+	d := driver.NewSecrets(newChunkedSecrets(c.kube.CoreV1().Secrets(c.getter.namespace)))
+	d.SetLogger(c.log.Handler())
+	cfg.Releases = storage.Init(d)
 	return cfg, nil
 }
 
