@@ -46,7 +46,11 @@ func (a *artifactFlags) build(cmd *cobra.Command, dir string, c *registry.Client
 		}
 		images = append(fromFile, images...)
 	}
-	return registry.Build(cmd.Context(), dir, registry.BuildOptions{Version: a.version, Images: images, Client: c})
+	m, err := module.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return registry.Build(cmd.Context(), m, registry.BuildOptions{Version: a.version, Images: images, Client: c})
 }
 
 func moduleDirArg(args []string) string {

@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"sigs.k8s.io/yaml"
+
+	"github.com/deckhand-dev/deckhand/internal/module"
 )
 
 // Artifacts are the OCI images of one module version, built in memory.
@@ -49,47 +51,26 @@ type BuildOptions struct {
 
 var moduleNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
-// ModuleName reads the module name from dir/module.yaml (field name), falling
-// back to the directory name, and checks it can be a registry repository name.
-func ModuleName(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("module directory %s: %w", dir, err)
-	}
-	n := filepath.Base(abs)
-	p := filepath.Join(abs, "module.yaml")
-	data, err := os.ReadFile(p)
-	switch {
-	case err == nil:
-		var def struct {
-			Name string `json:"name"`
-		}
-		if err := yaml.Unmarshal(data, &def); err != nil {
-			return "", fmt.Errorf("parsing %s: %w", p, err)
-		}
-		if def.Name != "" {
-			n = def.Name
-		}
-	case !os.IsNotExist(err):
-		return "", fmt.Errorf("reading %s: %w", p, err)
-	}
+// RepositoryName is the module's name as a repository of its source: the
+// loader's name, which must also be a registry repository name.
+func RepositoryName(m *module.Module) (string, error) {
+	n := m.Name
 	if len(n) > 64 || !moduleNameRE.MatchString(n) || n == "modules" {
-		return "", fmt.Errorf("module name %q (from %s): want kebab-case, at most 64 characters, not \"modules\"", n, p)
+		return "", fmt.Errorf("module name %q (module.yaml name, else the directory %s): want kebab-case, at most 64 characters, not \"modules\"", n, m.Dir)
 	}
 	return n, nil
 }
 
-// Build makes the artifacts of the module in dir. The same files, version and
-// image digests always give the same image digests.
-func Build(ctx context.Context, dir string, opts BuildOptions) (*Artifacts, error) {
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("module directory %s: not a directory", dir)
-	}
+// Build makes the artifacts of a loaded module (module.Load): its name is
+// the loader's, so the registry and the runtime agree on it. The same
+// files, version and image digests always give the same image digests.
+func Build(ctx context.Context, m *module.Module, opts BuildOptions) (*Artifacts, error) {
+	dir := m.Dir
 	version, err := ParseVersion(opts.Version)
 	if err != nil {
 		return nil, err
 	}
-	module, err := ModuleName(dir)
+	module, err := RepositoryName(m)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
@@ -33,7 +34,7 @@ func digestsOf(t *testing.T, a *registry.Artifacts) [3]string {
 
 func TestBuildIsReproducible(t *testing.T) {
 	dir := writeModule(t)
-	first, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.2.3"})
+	first, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestBuildIsReproducible(t *testing.T) {
 	if err := os.Chmod(filepath.Join(other, "values.yaml"), 0o664); err != nil {
 		t.Fatal(err)
 	}
-	second, err := registry.Build(ctx(t), other, registry.BuildOptions{Version: "1.2.3"})
+	second, err := registry.Build(ctx(t), loadModule(t, other), registry.BuildOptions{Version: "1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestBuildIsReproducible(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(other, "templates", "deployment.yaml"), []byte("kind: StatefulSet\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	third, err := registry.Build(ctx(t), other, registry.BuildOptions{Version: "1.2.3"})
+	third, err := registry.Build(ctx(t), loadModule(t, other), registry.BuildOptions{Version: "1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestBuildIsReproducible(t *testing.T) {
 func TestBuildRefusesBadVersion(t *testing.T) {
 	dir := writeModule(t)
 	for _, v := range []string{"", "latest", "1.2", "v1", "1.2.3.4", "v1.2.3+build5", "01.2.3"} {
-		_, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: v})
+		_, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: v})
 		if err == nil {
 			t.Errorf("version %q: accepted, want an error", v)
 			continue
@@ -95,7 +96,8 @@ func TestBuildRefusesBadModule(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "module.yaml"), []byte("name: Hello_World\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.0.0"})
+	// One name rule: the loader refuses the name before Build sees it.
+	_, err := module.Load(dir)
 	if err == nil || !strings.Contains(err.Error(), "Hello_World") || !strings.Contains(err.Error(), "module.yaml") {
 		t.Fatalf("bad module name: got %v, want an error naming the name and module.yaml", err)
 	}
@@ -104,7 +106,7 @@ func TestBuildRefusesBadModule(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "templates", "passwd")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.0.0"})
+	_, err = registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.0.0"})
 	if err == nil || !strings.Contains(err.Error(), "templates/passwd") {
 		t.Fatalf("symlink out of the module: got %v, want an error naming it", err)
 	}
@@ -113,7 +115,7 @@ func TestBuildRefusesBadModule(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "changelog.yaml"), []byte("- just\n- a list\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.0.0"})
+	_, err = registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.0.0"})
 	if err == nil || !strings.Contains(err.Error(), "changelog.yaml") {
 		t.Fatalf("changelog that is not a map: got %v, want an error naming the file", err)
 	}
@@ -124,15 +126,15 @@ func TestModuleNameFallsBackToDirectory(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	n, err := registry.ModuleName(dir)
+	n, err := registry.RepositoryName(loadModule(t, dir))
 	if err != nil || n != "from-dir" {
-		t.Fatalf("ModuleName = %q, %v; want from-dir", n, err)
+		t.Fatalf("RepositoryName = %q, %v; want from-dir", n, err)
 	}
 }
 
 func TestWriteLayout(t *testing.T) {
 	dir := writeModule(t)
-	a, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.2.3"})
+	a, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func TestSetChannelMissingVersionSaysHowToPublish(t *testing.T) {
 	forEachRegistry(t, func(t *testing.T, source string) {
 		c := newClient(t)
-		a, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{Version: "v1.0.0"})
+		a, err := registry.Build(ctx(t), loadModule(t, writeModule(t)), registry.BuildOptions{Version: "v1.0.0"})
 		if err != nil {
 			t.Fatal(err)
 		}

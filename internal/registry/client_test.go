@@ -93,7 +93,7 @@ func TestClientAuthCAAndRetries(t *testing.T) {
 	g := startGuardedRegistry(t, "robot", "s3cret")
 	source := g.host() + "/acme/modules"
 	fast := registry.WithRetryBackoff(remote.Backoff{Duration: 10 * time.Millisecond, Factor: 2, Steps: 5})
-	a, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{Version: "v0.1.0"})
+	a, err := registry.Build(ctx(t), loadModule(t, writeModule(t)), registry.BuildOptions{Version: "v0.1.0"})
 	if err != nil {
 		t.Fatal(err)
 	}

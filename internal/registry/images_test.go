@@ -56,7 +56,7 @@ func TestImageFlagsAndFiles(t *testing.T) {
 func TestBuildRefusesUnknownImage(t *testing.T) {
 	forEachRegistry(t, func(t *testing.T, source string) {
 		c := newClient(t)
-		_, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{
+		_, err := registry.Build(ctx(t), loadModule(t, writeModule(t)), registry.BuildOptions{
 			Version: "v1.0.0",
 			Images:  []registry.ImageRef{{Key: "ghost", Ref: source + "/nothing:here"}},
 			Client:  c,

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
@@ -127,4 +128,14 @@ func expectedBundle(version, digests string) map[string]string {
 	out["version.json"] = `{"version":"` + version + `"}`
 	out["images_digests.json"] = digests
 	return out
+}
+
+// loadModule loads a module directory for registry.Build.
+func loadModule(t testing.TB, dir string) *module.Module {
+	t.Helper()
+	m, err := module.Load(dir)
+	if err != nil {
+		t.Fatalf("loading %s: %v", dir, err)
+	}
+	return m
 }

@@ -18,7 +18,7 @@ func TestPullMarker(t *testing.T) {
 	forEachRegistry(t, func(t *testing.T, source string) {
 		c := newClient(t)
 		dir := writeModule(t)
-		a, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.0.0"})
+		a, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.0.0"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/deckhand-dev/deckhand/internal/module"
 )
 
 // PublishDir builds every module directly under dir (a subdirectory holding
@@ -40,7 +42,11 @@ func PublishDir(ctx context.Context, dir, source, version, channel string, opts 
 		} else if err != nil {
 			return published, fmt.Errorf("checking %s: %w", modDir, err)
 		}
-		art, err := Build(ctx, modDir, BuildOptions{Version: version})
+		m, err := module.Load(modDir)
+		if err != nil {
+			return published, fmt.Errorf("loading %s: %w", modDir, err)
+		}
+		art, err := Build(ctx, m, BuildOptions{Version: version})
 		if err != nil {
 			return published, fmt.Errorf("building %s: %w", modDir, err)
 		}

@@ -28,7 +28,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		appRef := writeImage(t, host+"/builds/hello-controller:abc", appImg)
 		appDigest, _ := appImg.Digest()
 
-		a, err := registry.Build(ctx(t), dir, registry.BuildOptions{
+		a, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{
 			Version: "v1.2.3",
 			Images:  []registry.ImageRef{{Key: "helloController", Ref: appRef.String()}},
 			Client:  c,
@@ -87,7 +87,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		assertTree(t, readTree(t, dest), expectedBundle("v1.2.3", "{\n  \"helloController\": \""+appDigest.String()+"\"\n}\n"))
 
 		// Same content again: no-op success.
-		again, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "1.2.3", Images: []registry.ImageRef{{Key: "helloController", Ref: appRef.String()}}, Client: c})
+		again, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "1.2.3", Images: []registry.ImageRef{{Key: "helloController", Ref: appRef.String()}}, Client: c})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "templates", "deployment.yaml"), []byte("kind: StatefulSet\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		changed, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.2.3"})
+		changed, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.2.3"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestChannels(t *testing.T) {
 		c := newClient(t)
 		dir := writeModule(t)
 		for _, v := range []string{"v1.0.0", "v1.1.0", "v1.10.0"} {
-			a, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: v})
+			a, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: v})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func mustRef(t *testing.T, s string) name.Reference {
 func TestFetchRelease(t *testing.T) {
 	forEachRegistry(t, func(t *testing.T, source string) {
 		c := newClient(t)
-		a, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{Version: "v1.2.3"})
+		a, err := registry.Build(ctx(t), loadModule(t, writeModule(t)), registry.BuildOptions{Version: "v1.2.3"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,7 +248,7 @@ func TestPushFromLayout(t *testing.T) {
 		}
 		appRef := writeImage(t, host+"/elsewhere/app:1", appImg)
 		appDigest, _ := appImg.Digest()
-		a, err := registry.Build(ctx(t), writeModule(t), registry.BuildOptions{Version: "v2.0.0", Images: []registry.ImageRef{{Key: "app", Ref: appRef.String()}}, Client: c})
+		a, err := registry.Build(ctx(t), loadModule(t, writeModule(t)), registry.BuildOptions{Version: "v2.0.0", Images: []registry.ImageRef{{Key: "app", Ref: appRef.String()}}, Client: c})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ func TestBuildRefusesSymlinkedTopDir(t *testing.T) {
 			if err := os.Symlink(real, filepath.Join(dir, top)); err != nil {
 				t.Fatal(err)
 			}
-			_, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.0.0"})
+			_, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.0.0"})
 			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, top)+" is a symlink") {
 				t.Fatalf("build with symlinked %s/: %v, want an error naming it", top, err)
 			}
@@ -37,7 +37,7 @@ func TestBuildRefusesSymlinkedTopDir(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "crds"), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.0.0"})
+		_, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.0.0"})
 		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "crds")+" is a") {
 			t.Fatalf("build with a file named crds: %v, want an error naming it", err)
 		}

@@ -24,7 +24,7 @@ func TestPullRefusesTamperedBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(t)
-	a, err := registry.Build(ctx(t), dir, registry.BuildOptions{Version: "v1.0.0"})
+	a, err := registry.Build(ctx(t), loadModule(t, dir), registry.BuildOptions{Version: "v1.0.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
