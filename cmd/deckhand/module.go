@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/deckhand-dev/deckhand/internal/lint"
 	"github.com/deckhand-dev/deckhand/internal/module"
 )
 
@@ -73,7 +74,7 @@ Rules are silenced per module with dmt's .dmtlint.yaml. Output: file:line: rule-
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			res, err := (&module.Lint{KubeVersion: kubeVersion}).Run(cmd.Context(), dir)
+			res, err := (&lint.Lint{KubeVersion: kubeVersion}).Run(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}
@@ -81,7 +82,7 @@ Rules are silenced per module with dmt's .dmtlint.yaml. Output: file:line: rule-
 			switch format {
 			case "json":
 				if res.Problems == nil {
-					res.Problems = []module.Problem{}
+					res.Problems = []lint.Problem{}
 				}
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")

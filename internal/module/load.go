@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -56,8 +57,10 @@ var dirNameRe = regexp.MustCompile(`^(([0-9]+)-)?(.+)$`)
 // module.yaml, the schemas or values.yaml are malformed or the name is unusable.
 func Load(dir string) (*Module, error) { return load(dir, true) }
 
-// load with strict false keeps going past module.yaml problems (Lint reports
-// them itself) so the rest of the module is still checked.
+// LoadLenient is Load that keeps going past module.yaml problems (the
+// linter reports them itself), so the rest of the module is still checked.
+func LoadLenient(dir string) (*Module, error) { return load(dir, false) }
+
 func load(dir string, strict bool) (*Module, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -151,8 +154,12 @@ func checkChartFile(path string) error {
 	return nil
 }
 
-// hookDiscovery are the options the runtime discovers module hooks with.
-func hookDiscovery() hook.DiscoverOptions {
+// HookConfigTimeout bounds one `<hook> --config` run.
+const HookConfigTimeout = 20 * time.Second
+
+// HookDiscovery are the options module hooks are discovered with (the
+// runtime's own, so lint sees the hooks the runtime runs).
+func HookDiscovery() hook.DiscoverOptions {
 	return hook.DiscoverOptions{
 		Kind:          hook.KindModule,
 		ExcludeDirs:   []string{"venv"},
@@ -168,7 +175,7 @@ func findHooks(dir string) (hooks, nonExec []string, err error) {
 	if !exists(root) {
 		return nil, nil, nil
 	}
-	paths, err := hook.FindHooks(root, hookDiscovery())
+	paths, err := hook.FindHooks(root, HookDiscovery())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,8 +1,6 @@
 package module
 
 import (
-	"bufio"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,7 +42,3 @@ func readFile(t *testing.T, dir, rel string) string {
 	}
 	return string(data)
 }
-
-type bufioReaderT = bufio.Reader
-
-func newBufio(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

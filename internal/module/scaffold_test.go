@@ -1,7 +1,6 @@
 package module
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,23 +91,5 @@ func TestScaffoldIntoExistingEmptyDirLeavesNoTemporaries(t *testing.T) {
 	}
 	if len(entries) != 1 {
 		t.Fatalf("parent holds %d entries, want only the module", len(entries))
-	}
-}
-
-func TestExampleModuleLintsAndRenders(t *testing.T) {
-	example := filepath.Join("..", "..", "examples", "modules", "hello-world")
-	if res := lint(t, example); len(res.Problems) != 0 {
-		t.Fatalf("examples/modules/hello-world:\n%s", problemsText(res.Problems))
-	}
-	m, err := Load(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := (&Render{}).Run(context.Background(), m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Rendered.Install) != 3 {
-		t.Fatalf("rendered %d objects, want Namespace, ConfigMap and Deployment", len(out.Rendered.Install))
 	}
 }

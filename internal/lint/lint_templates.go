@@ -1,4 +1,4 @@
-package module
+package lint
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"io"
 	"io/fs"
 	"os"
@@ -44,9 +45,9 @@ var helmErrLoc = regexp.MustCompile(`[\w.-]+/((?:charts/[\w.-]+/)?templates/[^:\
 
 // lintTemplates renders the chart with default values (and with each top-level
 // x-example of the config schema) and checks the rendered objects.
-func lintTemplates(ctx context.Context, c *collector, m *Module, kubeVersion string) {
+func lintTemplates(ctx context.Context, c *collector, m *module.Module, kubeVersion string) {
 	lintClusterDomain(c, m)
-	res, err := (&Render{KubeVersion: kubeVersion, StubRequiredForHelm: true}).Run(ctx, m)
+	res, err := (&module.Render{KubeVersion: kubeVersion, StubRequiredForHelm: true}).Run(ctx, m)
 	if err != nil {
 		reportRenderError(c, m, err, "with default values")
 		return
@@ -102,7 +103,7 @@ func lintTemplates(ctx context.Context, c *collector, m *Module, kubeVersion str
 
 // lintClusterDomain runs templates/cluster-domain: the cluster domain comes
 // from .Values.global.discovery.clusterDomain, never a literal cluster.local.
-func lintClusterDomain(c *collector, m *Module) {
+func lintClusterDomain(c *collector, m *module.Module) {
 	root := filepath.Join(m.Dir, "templates")
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -122,7 +123,7 @@ func lintClusterDomain(c *collector, m *Module) {
 	})
 }
 
-func reportRenderError(c *collector, m *Module, err error, when string) {
+func reportRenderError(c *collector, m *module.Module, err error, when string) {
 	var ve *values.ValidationError
 	if errors.As(err, &ve) {
 		file := relTo(m.Dir, m.Schemas.ValuesFile)
@@ -146,7 +147,7 @@ func reportRenderError(c *collector, m *Module, err error, when string) {
 	c.add(LinterTemplates, "helm-render", "templates", 0, "rendering %s: %v", when, err)
 }
 
-func lintExampleRenders(ctx context.Context, c *collector, m *Module, kubeVersion string) {
+func lintExampleRenders(ctx context.Context, c *collector, m *module.Module, kubeVersion string) {
 	if m.Schemas.Config == nil {
 		return
 	}
@@ -156,7 +157,7 @@ func lintExampleRenders(ctx context.Context, c *collector, m *Module, kubeVersio
 		if !ok {
 			continue
 		}
-		r := &Render{KubeVersion: kubeVersion, Settings: settings, StubRequiredForHelm: true}
+		r := &module.Render{KubeVersion: kubeVersion, Settings: settings, StubRequiredForHelm: true}
 		if _, err := r.Run(ctx, m); err != nil {
 			var ve *values.ValidationError
 			if errors.As(err, &ve) {
@@ -217,7 +218,7 @@ func lintNamespace(c *collector, o *renderedObject, apiVersion string, crdScopes
 }
 
 // loadCRDScopes maps "<group>/<Kind>" of the module's own CRDs to true when cluster-scoped.
-func loadCRDScopes(m *Module) map[string]bool {
+func loadCRDScopes(m *module.Module) map[string]bool {
 	out := map[string]bool{}
 	for _, rel := range m.CRDs {
 		data, err := os.ReadFile(filepath.Join(m.Dir, filepath.FromSlash(rel)))

@@ -1,8 +1,9 @@
-package module
+package lint
 
 import (
 	"context"
 	"fmt"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"strings"
 	"testing"
 )
@@ -30,7 +31,7 @@ func wantProblem(t *testing.T, res *LintResult, file string, line int, rule, msg
 
 func TestLintBadModuleYAML(t *testing.T) {
 	dir := newModule(t, "bad-def")
-	writeFile(t, dir, DefinitionFile, "name: bad-def\nstage: Beta\nweigth: 10\n", 0o644)
+	writeFile(t, dir, module.DefinitionFile, "name: bad-def\nstage: Beta\nweigth: 10\n", 0o644)
 	res := lint(t, dir)
 	wantProblem(t, res, "module.yaml", 2, "definition-file", `stage: "Beta"`)
 	wantProblem(t, res, "module.yaml", 3, "definition-file", `unknown field "weigth"`)
@@ -45,8 +46,8 @@ func TestLintBadModuleYAML(t *testing.T) {
 
 func TestLintBadName(t *testing.T) {
 	dir := newModule(t, "bad-name")
-	def := strings.Replace(readFile(t, dir, DefinitionFile), "name: bad-name", "name: badName", 1)
-	writeFile(t, dir, DefinitionFile, def, 0o644)
+	def := strings.Replace(readFile(t, dir, module.DefinitionFile), "name: bad-name", "name: badName", 1)
+	writeFile(t, dir, module.DefinitionFile, def, 0o644)
 	wantProblem(t, lint(t, dir), "module.yaml", 1, "definition-file", "name: module name \"badName\" is not kebab-case")
 }
 

@@ -1,8 +1,9 @@
-package module
+package lint
 
 import (
 	"errors"
 	"fmt"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,29 +50,29 @@ func FindLintConfig(dir string) (*LintConfig, error) {
 func ParseLintConfig(file string, data []byte) (*LintConfig, error) {
 	raw := map[string]any{}
 	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return nil, &FileError{File: file, Err: fmt.Errorf("parsing YAML: %w", err)}
+		return nil, &module.FileError{File: file, Err: fmt.Errorf("parsing YAML: %w", err)}
 	}
 	c := &LintConfig{File: file}
 	var ok bool
 	if v, has := raw["linters-settings"]; has {
 		if c.module, ok = v.(map[string]any); !ok {
-			return nil, &FileError{File: file, Field: "linters-settings", Err: errors.New("must be an object")}
+			return nil, &module.FileError{File: file, Field: "linters-settings", Err: errors.New("must be an object")}
 		}
 	}
 	if g, has := raw["global"].(map[string]any); has {
 		if v, has := g["linters-settings"]; has {
 			if c.global, ok = v.(map[string]any); !ok {
-				return nil, &FileError{File: file, Field: "global.linters-settings", Err: errors.New("must be an object")}
+				return nil, &module.FileError{File: file, Field: "global.linters-settings", Err: errors.New("must be an object")}
 			}
 		}
 	}
 	for _, section := range []map[string]any{c.module, c.global} {
 		for linter, v := range section {
 			if _, ok := v.(map[string]any); !ok {
-				return nil, &FileError{File: file, Field: "linters-settings." + linter, Err: errors.New("must be an object")}
+				return nil, &module.FileError{File: file, Field: "linters-settings." + linter, Err: errors.New("must be an object")}
 			}
 			if imp := impactOf(v); imp != "" && !validImpact(imp) {
-				return nil, &FileError{File: file, Field: "linters-settings." + linter + ".impact", Err: fmt.Errorf("%q is not one of ignored, warn, error, critical", imp)}
+				return nil, &module.FileError{File: file, Field: "linters-settings." + linter + ".impact", Err: fmt.Errorf("%q is not one of ignored, warn, error, critical", imp)}
 			}
 		}
 	}

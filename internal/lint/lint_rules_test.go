@@ -1,7 +1,8 @@
-package module
+package lint
 
 import (
 	"context"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,17 +10,17 @@ import (
 
 func TestLintRequirementsRule(t *testing.T) {
 	dir := newModule(t, "reqs")
-	def := readFile(t, dir, DefinitionFile)
+	def := readFile(t, dir, module.DefinitionFile)
 	def = strings.Replace(def, `deckhouse: ">= 1.72"`, `deckhouse: ">= 1.60"`, 1)
 	def = strings.Replace(def, "requirements:\n", "weight: 100\nrequirements:\n  modules:\n    cert-manager: \">= 0.0.0 !optional\"\n", 1)
-	writeFile(t, dir, DefinitionFile, def, 0o644)
+	writeFile(t, dir, module.DefinitionFile, def, 0o644)
 	res := lint(t, dir)
 	wantProblem(t, res, "module.yaml", 2, "requirements", "stage needs DKP >= 1.68")
 	wantProblem(t, res, "module.yaml", 0, "requirements", "!optional requirement on cert-manager needs DKP >= 1.73")
 	wantProblem(t, res, "module.yaml", 0, "requirements", "weight 100")
 
-	def = strings.Replace(readFile(t, dir, DefinitionFile), `">= 1.60"`, `">= 1.74"`, 1)
-	writeFile(t, dir, DefinitionFile, def, 0o644)
+	def = strings.Replace(readFile(t, dir, module.DefinitionFile), `">= 1.60"`, `">= 1.74"`, 1)
+	writeFile(t, dir, module.DefinitionFile, def, 0o644)
 	res = lint(t, dir)
 	wantProblem(t, res, "module.yaml", 0, "requirements", "weight is ignored")
 	for _, p := range res.Problems {
@@ -167,26 +168,26 @@ func TestRequiredForHelmIsStubbedForLintAndOptionalForRender(t *testing.T) {
 	if res := lint(t, dir); len(res.Problems) != 0 {
 		t.Fatalf("lint should stub x-required-for-helm values:\n%s", problemsText(res.Problems))
 	}
-	m, err := Load(dir)
+	m, err := module.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := (&Render{}).Run(ctx, m); err == nil || !strings.Contains(err.Error(), "certs.internal.cert") || !strings.Contains(err.Error(), "x-required-for-helm") {
+	if _, err := (&module.Render{}).Run(ctx, m); err == nil || !strings.Contains(err.Error(), "certs.internal.cert") || !strings.Contains(err.Error(), "x-required-for-helm") {
 		t.Fatalf("render without the hook value: got %v", err)
 	}
-	out, err := (&Render{StubRequiredForHelm: true}).Run(ctx, m)
+	out, err := (&module.Render{StubRequiredForHelm: true}).Run(ctx, m)
 	if err != nil || !strings.Contains(out.Rendered.String(), "cert: c3R1Yg==") {
 		t.Fatalf("stubbed render: %v", err)
 	}
 	mv := filepath.Join(t.TempDir(), "module-values.yaml")
 	writeFile(t, filepath.Dir(mv), filepath.Base(mv), "internal:\n  cert: real\n", 0o644)
-	out, err = (&Render{ModuleValuesFiles: []string{mv}}).Run(ctx, m)
+	out, err = (&module.Render{ModuleValuesFiles: []string{mv}}).Run(ctx, m)
 	if err != nil || !strings.Contains(out.Rendered.String(), "cert: cmVhbA==") {
 		t.Fatalf("render with module values: %v", err)
 	}
 	writeFile(t, filepath.Dir(mv), filepath.Base(mv), "internal:\n  unknown: x\n", 0o644)
-	if _, err := (&Render{ModuleValuesFiles: []string{mv}}).Run(ctx, m); err == nil || !strings.Contains(err.Error(), "certs.internal") {
+	if _, err := (&module.Render{ModuleValuesFiles: []string{mv}}).Run(ctx, m); err == nil || !strings.Contains(err.Error(), "certs.internal") {
 		t.Fatalf("module values outside the schema: got %v", err)
 	}
 }

@@ -1,9 +1,10 @@
-package module
+package lint
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"os"
 	"path/filepath"
 	"sort"
@@ -72,7 +73,7 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 	}
 	c := &collector{}
 	lintDefinition(c, abs)
-	m, loadErr := load(abs, false)
+	m, loadErr := module.LoadLenient(abs)
 	if loadErr != nil {
 		reportLoadError(c, loadErr)
 	}
@@ -126,10 +127,10 @@ func reportLoadError(c *collector, err error) {
 		c.add(LinterOpenAPI, "schema", schemaErr.File, 0, "%s", messageOf(schemaErr.Field, schemaErr.Err))
 		return
 	}
-	var fe *FileError
+	var fe *module.FileError
 	for _, e := range unjoin(err) {
 		if errors.As(e, &fe) {
-			if fe.File == DefinitionFile {
+			if fe.File == module.DefinitionFile {
 				continue
 			}
 			rule, linter := "definition-file", LinterModule
@@ -155,4 +156,9 @@ func messageOf(field string, err error) string {
 		return err.Error()
 	}
 	return field + ": " + err.Error()
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -1,9 +1,10 @@
-package module
+package lint
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ import (
 // lintSchemas runs openapi rules on loaded schemas: x-examples validate
 // against their schema node (x-examples), enum values are CamelCase (enum),
 // highAvailability has no default (high-availability).
-func lintSchemas(c *collector, m *Module) {
+func lintSchemas(c *collector, m *module.Module) {
 	files := []string{"openapi/" + values.ConfigSchemaFile, "openapi/" + values.ValuesSchemaFile}
 	files = append(files, m.CRDs...)
 	for _, rel := range files {
@@ -93,12 +94,12 @@ func schemaPath(field string) string {
 	return b.String()
 }
 
-func docOf(path string) *Document {
+func docOf(path string) *module.Document {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	d, err := ParseDocument(data)
+	d, err := module.ParseDocument(data)
 	if err != nil {
 		return nil
 	}
@@ -142,7 +143,7 @@ func joinKey(path, k string) string {
 
 // lintCRDs runs openapi/deckhouse-crds: every document in crds/ parses as an
 // apiextensions.k8s.io/v1 CustomResourceDefinition with a module label.
-func lintCRDs(c *collector, m *Module) {
+func lintCRDs(c *collector, m *module.Module) {
 	for _, rel := range m.CRDs {
 		f, err := os.Open(filepath.Join(m.Dir, filepath.FromSlash(rel)))
 		if err != nil {

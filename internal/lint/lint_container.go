@@ -1,4 +1,4 @@
-package module
+package lint
 
 import (
 	"encoding/json"

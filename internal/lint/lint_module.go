@@ -1,7 +1,8 @@
-package module
+package lint
 
 import (
 	"errors"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,25 +13,25 @@ import (
 
 // lintDefinition runs dmt's module/definition-file rule on module.yaml.
 func lintDefinition(c *collector, dir string) {
-	data, err := os.ReadFile(filepath.Join(dir, DefinitionFile))
+	data, err := os.ReadFile(filepath.Join(dir, module.DefinitionFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		c.add(LinterModule, "definition-file", DefinitionFile, 0, "module.yaml is missing (it names the module and its requirements)")
+		c.add(LinterModule, "definition-file", module.DefinitionFile, 0, "module.yaml is missing (it names the module and its requirements)")
 		return
 	}
 	if err != nil {
-		c.add(LinterModule, "definition-file", DefinitionFile, 0, "%v", err)
+		c.add(LinterModule, "definition-file", module.DefinitionFile, 0, "%v", err)
 		return
 	}
-	def, doc, err := ParseDefinition(DefinitionFile, data)
+	def, doc, err := module.ParseDefinition(module.DefinitionFile, data)
 	for _, e := range unjoin(err) {
 		if e == nil {
 			continue
 		}
-		var fe *FileError
+		var fe *module.FileError
 		if errors.As(e, &fe) {
-			c.add(LinterModule, "definition-file", DefinitionFile, fe.Line, "%s", messageOf(fe.Field, fe.Err))
+			c.add(LinterModule, "definition-file", module.DefinitionFile, fe.Line, "%s", messageOf(fe.Field, fe.Err))
 		} else {
-			c.add(LinterModule, "definition-file", DefinitionFile, 0, "%v", e)
+			c.add(LinterModule, "definition-file", module.DefinitionFile, 0, "%v", e)
 		}
 	}
 	if def == nil {
@@ -38,16 +39,16 @@ func lintDefinition(c *collector, dir string) {
 	}
 	lintUnknownKeys(c, data, doc)
 	if def.Descriptions.En == "" {
-		c.add(LinterModule, "definition-file", DefinitionFile, doc.Line("descriptions"), "descriptions.en is required")
+		c.add(LinterModule, "definition-file", module.DefinitionFile, doc.Line("descriptions"), "descriptions.en is required")
 	}
 	if def.Description != "" {
-		c.warn(LinterModule, "definition-file", DefinitionFile, doc.Line("description"), "description is deprecated: use descriptions.en and descriptions.ru")
+		c.warn(LinterModule, "definition-file", module.DefinitionFile, doc.Line("description"), "description is deprecated: use descriptions.en and descriptions.ru")
 	}
 	if def.Stage == "" {
-		c.warn(LinterModule, "definition-file", DefinitionFile, 0, "stage is not set (Experimental, Preview, General Availability or Deprecated)")
+		c.warn(LinterModule, "definition-file", module.DefinitionFile, 0, "stage is not set (Experimental, Preview, General Availability or Deprecated)")
 	}
 	if def.Disable != nil && def.Disable.Messages.En != "" && def.Disable.Message == "" {
-		c.warn(LinterModule, "definition-file", DefinitionFile, doc.Line("disable.messages"), "disable.messages is read only by DKP >= 1.77: keep disable.message as a fallback")
+		c.warn(LinterModule, "definition-file", module.DefinitionFile, doc.Line("disable.messages"), "disable.messages is read only by DKP >= 1.77: keep disable.message as a fallback")
 	}
 }
 
@@ -57,14 +58,14 @@ var definitionKeys = map[string]bool{
 	"disable": true, "accessibility": true, "update": true,
 }
 
-func lintUnknownKeys(c *collector, data []byte, doc *Document) {
+func lintUnknownKeys(c *collector, data []byte, doc *module.Document) {
 	raw := map[string]any{}
 	if yaml.Unmarshal(data, &raw) != nil {
 		return
 	}
 	for k := range raw {
 		if !definitionKeys[k] {
-			c.add(LinterModule, "definition-file", DefinitionFile, doc.Line(k), "unknown field %q", k)
+			c.add(LinterModule, "definition-file", module.DefinitionFile, doc.Line(k), "unknown field %q", k)
 		}
 	}
 }
@@ -97,14 +98,14 @@ func lintFiles(c *collector, dir string) {
 			c.add(LinterModule, "helmignore", ".helmignore", 0, ".helmignore has no patterns")
 		}
 	}
-	if exists(filepath.Join(dir, "release.yaml")) {
+	if fileExists(filepath.Join(dir, "release.yaml")) {
 		c.add(LinterModule, "legacy-release-file", "release.yaml", 0, "release.yaml is not used any more: the version comes from the release image's version.json")
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "enabled")); err == nil && strings.TrimSpace(string(data)) != "" {
 		c.warn(LinterModule, "enabled-script", "enabled", 0, "the enabled script is deprecated; prefer module.yaml requirements")
 	}
 	lintOSS(c, dir)
-	if !exists(filepath.Join(dir, "docs", "README.md")) {
+	if !fileExists(filepath.Join(dir, "docs", "README.md")) {
 		c.add(LinterDocumentation, "readme", "docs/README.md", 0, "docs/README.md is missing")
 	}
 }
@@ -112,7 +113,7 @@ func lintFiles(c *collector, dir string) {
 func lintOSS(c *collector, dir string) {
 	data, err := os.ReadFile(filepath.Join(dir, "oss.yaml"))
 	if errors.Is(err, fs.ErrNotExist) {
-		if exists(filepath.Join(dir, "images")) {
+		if fileExists(filepath.Join(dir, "images")) {
 			c.add(LinterModule, "oss", "oss.yaml", 0, "oss.yaml is missing: a module with images lists the open-source projects it ships")
 		}
 		return

@@ -1,10 +1,13 @@
-package module
+package lint
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,17 +36,17 @@ func TestInitLintRenderApply(t *testing.T) {
 		t.Fatalf("a freshly generated module has lint problems:\n%s", problemsText(res.Problems))
 	}
 
-	m, err := Load(dir)
+	m, err := module.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Name != "e2e-hello" || m.ValuesKey != "e2eHello" || m.Weight != DefaultWeight || m.Namespace() != "d8-e2e-hello" {
+	if m.Name != "e2e-hello" || m.ValuesKey != "e2eHello" || m.Weight != module.DefaultWeight || m.Namespace() != "d8-e2e-hello" {
 		t.Fatalf("loaded module = %s %s %d %s", m.Name, m.ValuesKey, m.Weight, m.Namespace())
 	}
 	if len(m.Hooks) != 1 || m.Hooks[0] != "hooks/banner.sh" {
 		t.Fatalf("hooks = %v", m.Hooks)
 	}
-	out, err := (&Render{Set: []string{"greeting=Hi from e2e", "replicas=2"}}).Run(ctx, m)
+	out, err := (&module.Render{Set: []string{"greeting=Hi from e2e", "replicas=2"}}).Run(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +111,7 @@ func problemsText(ps []Problem) string {
 	return b.String()
 }
 
-func bufioFrom(s string) *bufioReaderT { return newBufio(bytes.NewBufferString(s)) }
+func bufioFrom(s string) *bufio.Reader { return bufio.NewReader(bytes.NewBufferString(s)) }
 
 func TestRenderStubsImageDigestsAndStaticValues(t *testing.T) {
 	dir := newModule(t, "with-images")
@@ -125,11 +128,11 @@ data:
   enabled: {{ has "with-images" .Values.global.enabledModules | quote }}
   pullSecret: {{ .Values.withImages.registry.dockercfg | b64dec | quote }}
 `, 0o644)
-	m, err := Load(dir)
+	m, err := module.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := (&Render{}).Run(context.Background(), m)
+	out, err := (&module.Render{}).Run(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,11 +147,29 @@ data:
 		t.Fatalf("module values.yaml section not used:\n%s", s)
 	}
 	// settings win over the static values.yaml section
-	out, err = (&Render{Settings: map[string]any{"greeting": "from settings"}}).Run(context.Background(), m)
+	out, err = (&module.Render{Settings: map[string]any{"greeting": "from settings"}}).Run(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.Rendered.String(), `greeting: "from settings"`) {
 		t.Fatal("settings did not override static values")
+	}
+}
+
+func TestExampleModuleLintsAndRenders(t *testing.T) {
+	example := filepath.Join("..", "..", "examples", "modules", "hello-world")
+	if res := lint(t, example); len(res.Problems) != 0 {
+		t.Fatalf("examples/modules/hello-world:\n%s", problemsText(res.Problems))
+	}
+	m, err := module.Load(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&module.Render{}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Rendered.Install) != 3 {
+		t.Fatalf("rendered %d objects, want Namespace, ConfigMap and Deployment", len(out.Rendered.Install))
 	}
 }

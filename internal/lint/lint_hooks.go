@@ -1,22 +1,19 @@
-package module
+package lint
 
 import (
 	"context"
 	"errors"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"path/filepath"
-	"time"
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 )
-
-// HookConfigTimeout bounds one `<hook> --config` run.
-const HookConfigTimeout = 20 * time.Second
 
 // lintHooks checks that hook-looking files are executable (hooks/hook-executable)
 // and loads every hook's --config the way the runtime does (hook.LoadHook: same
 // working directory, environment and strict parser), reporting each problem
 // (hooks/hook-config).
-func lintHooks(ctx context.Context, c *collector, m *Module) {
+func lintHooks(ctx context.Context, c *collector, m *module.Module) {
 	for _, rel := range m.NonExecutableHooks {
 		c.add(LinterHooks, "hook-executable", rel, 1, "starts with #! but is not executable: addon-operator skips it (chmod +x)")
 	}
@@ -27,7 +24,7 @@ func lintHooks(ctx context.Context, c *collector, m *Module) {
 	for _, rel := range m.Hooks {
 		name := rel[len("hooks/"):]
 		path := filepath.Join(root, filepath.FromSlash(name))
-		if _, err := hook.LoadHooks(ctx, root, path, name, rel, hookDiscovery()); err != nil {
+		if _, err := hook.LoadHooks(ctx, root, path, name, rel, module.HookDiscovery()); err != nil {
 			for _, msg := range hookProblems(err) {
 				c.add(LinterHooks, "hook-config", rel, 0, "--config: %s", msg)
 			}

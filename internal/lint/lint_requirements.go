@@ -1,7 +1,8 @@
-package module
+package lint
 
 import (
 	"fmt"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +19,7 @@ import (
 // lintRequirements runs module/requirements: features need a minimum DKP
 // version in requirements.deckhouse (stage >= 1.68, "!optional" module
 // requirements >= 1.73), and weight follows the DKP version rules.
-func lintRequirements(c *collector, m *Module) {
+func lintRequirements(c *collector, m *module.Module) {
 	def, doc := m.Definition, m.DefinitionDoc
 	if def == nil {
 		return
@@ -38,7 +39,7 @@ func lintRequirements(c *collector, m *Module) {
 	}
 	need := func(field, feature, min string) {
 		if allowsOlder(min) {
-			c.add(LinterModule, "requirements", DefinitionFile, doc.Line(field), "%s needs DKP >= %s: set requirements.deckhouse to \">= %s\" or higher", feature, min, min)
+			c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line(field), "%s needs DKP >= %s: set requirements.deckhouse to \">= %s\" or higher", feature, min, min)
 		}
 	}
 	if def.Stage != "" {
@@ -60,9 +61,9 @@ func lintRequirements(c *collector, m *Module) {
 		w := *def.Weight
 		switch {
 		case !allowsOlder("1.72"):
-			c.add(LinterModule, "requirements", DefinitionFile, doc.Line("weight"), "weight is ignored by DKP >= 1.72 (the only versions this module supports): remove it")
+			c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("weight"), "weight is ignored by DKP >= 1.72 (the only versions this module supports): remove it")
 		case w < 900 || w > 999:
-			c.add(LinterModule, "requirements", DefinitionFile, doc.Line("weight"), "weight %d: external modules use 900-999 on DKP < 1.72", w)
+			c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("weight"), "weight %d: external modules use 900-999 on DKP < 1.72", w)
 		}
 	}
 }
@@ -72,7 +73,7 @@ var conversionFile = regexp.MustCompile(`^v([0-9]+)\.ya?ml$`)
 // lintConversions runs module/conversions: openapi/conversions/v<N>.yaml form
 // a chain 2..N with N == x-config-version, each with its version, jq
 // conversions that compile and en/ru descriptions.
-func lintConversions(c *collector, m *Module) {
+func lintConversions(c *collector, m *module.Module) {
 	dir := filepath.Join(m.Dir, "openapi", "conversions")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -133,7 +134,7 @@ func lintConversionFile(c *collector, path, rel string, n int) {
 		c.add(LinterModule, "conversions", rel, 0, "%v", err)
 		return
 	}
-	doc, _ := ParseDocument(data)
+	doc, _ := module.ParseDocument(data)
 	if conv.Version == nil || *conv.Version != n {
 		c.add(LinterModule, "conversions", rel, doc.Line("version"), "version must be %d (the file name's number)", n)
 	}
