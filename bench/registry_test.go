@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/deckhand-dev/deckhand/internal/localenv"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
@@ -83,7 +84,7 @@ func benchRegistries(b *testing.B, f func(b *testing.B, fresh func(b *testing.B)
 func BenchmarkRegistryPush(b *testing.B) {
 	dir := writeBigModule(b)
 	ctx := context.Background()
-	prebuilt, err := registry.Build(ctx, dir, registry.BuildOptions{Version: "v1.0.0"})
+	prebuilt, err := registry.Build(ctx, loadModule(b, dir), registry.BuildOptions{Version: "v1.0.0"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func BenchmarkRegistryPush(b *testing.B) {
 			b.SetBytes(moduleBytes)
 			for i := 0; i < b.N; i++ {
 				source := fresh(b)
-				a, err := registry.Build(ctx, dir, registry.BuildOptions{Version: "v1.0.0"})
+				a, err := registry.Build(ctx, loadModule(b, dir), registry.BuildOptions{Version: "v1.0.0"})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -144,7 +145,7 @@ func BenchmarkRegistryPush(b *testing.B) {
 func BenchmarkRegistryPull(b *testing.B) {
 	dir := writeBigModule(b)
 	ctx := context.Background()
-	a, err := registry.Build(ctx, dir, registry.BuildOptions{Version: "v1.0.0"})
+	a, err := registry.Build(ctx, loadModule(b, dir), registry.BuildOptions{Version: "v1.0.0"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -190,4 +191,15 @@ func BenchmarkRegistryPull(b *testing.B) {
 			}
 		})
 	})
+}
+
+// loadModule loads a module directory for registry.Build, as `deckhand
+// module build` and `push` do.
+func loadModule(b *testing.B, dir string) *module.Module {
+	b.Helper()
+	m, err := module.Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
 }
