@@ -74,10 +74,8 @@ func (c *Client) configuration() (*action.Configuration, error) {
 	if err := cfg.Init(c.getter, c.getter.namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
 	}
-	// Helm's Secret driver, writing through chunkedSecrets (chunked.go).
-	d := driver.NewSecrets(newChunkedSecrets(c.kube.CoreV1().Secrets(c.getter.namespace)))
-	d.SetLogger(c.log.Handler())
-	cfg.Releases = storage.Init(d)
+	// Helm's Secret records, chunked when too large (storage.go).
+	cfg.Releases = storage.Init(newReleaseStore(c.kube.CoreV1().Secrets(c.getter.namespace), c.log))
 	return cfg, nil
 }
 
