@@ -199,7 +199,7 @@ func (s *releaseStore) Create(key string, rel release.Releaser) error {
 	}
 	if _, err := s.secrets.Create(ctx, head, metav1.CreateOptions{}); err != nil {
 		if gen != "" {
-			s.dropChunks(ctx, key, gen)
+			s.discardChunks(ctx, key, gen)
 		}
 		if apierrors.IsAlreadyExists(err) {
 			return driver.ErrReleaseExists
@@ -233,7 +233,7 @@ func (s *releaseStore) Update(key string, rel release.Releaser) error {
 	}
 	if _, err := s.secrets.Update(ctx, head, metav1.UpdateOptions{}); err != nil {
 		if gen != "" {
-			s.dropChunks(ctx, key, gen)
+			s.discardChunks(ctx, key, gen)
 		}
 		return fmt.Errorf("update: failed to update: %w", err)
 	}
@@ -366,7 +366,7 @@ func (s *releaseStore) writeChunks(ctx context.Context, head *corev1.Secret, rls
 			Data: map[string][]byte{storeChunkKey: part},
 		}
 		if _, err := s.secrets.Create(ctx, chunk, metav1.CreateOptions{}); err != nil {
-			s.dropChunks(ctx, head.Name, gen)
+			s.discardChunks(ctx, head.Name, gen)
 			return "", fmt.Errorf("storing release %q revision %d (Secret %s): chunk %d of %d: %w", rls.Name, rls.Version, head.Name, k+1, n, err)
 		}
 	}
@@ -379,6 +379,14 @@ func (s *releaseStore) writeChunks(ctx context.Context, head *corev1.Secret, rls
 	head.Annotations[storeAnnotationSHA256] = sha256Hex(data)
 	head.Annotations[storeAnnotationChunkSums] = strings.Join(sums, ",")
 	return gen, nil
+}
+
+// discardChunks deletes the chunks of a write that did not go through;
+// any left are only logged (no head names them; Delete removes them).
+func (s *releaseStore) discardChunks(ctx context.Context, head, gen string) {
+	if err := s.dropChunks(ctx, head, gen); err != nil {
+		s.log.Warn("helm: could not delete the chunks of a release record not written", "secret", head, "generation", gen, "error", err)
+	}
 }
 
 // dropChunks deletes the chunks of a head: of one generation, or all ("",
@@ -446,7 +454,7 @@ func encodeRecord(rls *releasev1.Release) ([]byte, error) {
 		return nil, err
 	}
 	if _, err := w.Write(b); err != nil {
-		w.Close()
+		_ = w.Close()
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -469,7 +477,7 @@ func decodeRecord(data []byte) (*releasev1.Release, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer r.Close()
+		defer func() { _ = r.Close() }()
 		if b, err = io.ReadAll(r); err != nil {
 			return nil, err
 		}
