@@ -74,8 +74,10 @@ func (c *Client) configuration() (*action.Configuration, error) {
 	if err := cfg.Init(c.getter, c.getter.namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
 	}
-	// Helm's Secret records, chunked when too large (storage.go).
-	cfg.Releases = storage.Init(newReleaseStore(c.kube.CoreV1().Secrets(c.getter.namespace), c.log))
+	// Helm's Secret driver, writing through chunkedSecrets (chunked.go).
+	d := driver.NewSecrets(newChunkedSecrets(c.kube.CoreV1().Secrets(c.getter.namespace)))
+	d.SetLogger(c.log.Handler())
+	cfg.Releases = storage.Init(d)
 	return cfg, nil
 }
 

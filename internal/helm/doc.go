@@ -14,20 +14,14 @@
 // over its objects; releases deckhand installs are applied server-side.
 // Objects that exist without a release record are taken over on install.
 //
-// How release history is stored: releaseStore (storage.go), a Helm storage
-// driver, keeps one Secret sh.helm.release.v1.<name>.v<N> per revision. A
-// record that fits in one Secret is written exactly as Helm's Secret driver
-// writes it (type, labels, gzip+base64 data), so plain helm, Helm 3 and
-// addon-operator read deckhand's records and deckhand reads theirs. A larger
-// one (the 1 MiB Secret limit stops Helm, Flux and DKP on modules with many
-// CRDs) is split into chunk Secrets <head>.<generation>.c<k> (type
-// deckhand.io/release-chunk, labels owner=deckhand, name, version) written
-// before the head Secret; the head keeps Helm's name and labels, an empty
-// record, and annotations with the chunk count, the generation and SHA-256
-// checksums of the whole and of each chunk, so a partial or changed record
-// is an error naming the release and the chunk, never read as whole. An
-// update writes a new generation of chunks before the head and deletes the
-// old one after; a delete removes the head, then its chunks.
+// How release history is stored: Helm's own Secret driver writes every
+// record, through chunkedSecrets (chunked.go). A record that fits in one
+// Secret is written exactly as Helm writes it. A larger one (the 1 MiB
+// Secret limit stops Helm, Flux and DKP on modules with many CRDs) is split
+// into chunk Secrets (type deckhand.io/release-chunk) written before the
+// head Secret; the head keeps Helm's name and labels, an empty record, and
+// annotations with the chunk count, a generation and the SHA-256 of the
+// whole, so a partial or changed record is refused, never read as whole.
 //
 // It takes a chart directory and a values tree; it knows nothing about module
 // metadata or schemas and must not import internal/module, internal/values or
