@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,7 +52,12 @@ func (c *chunkedSecrets) Create(ctx context.Context, s *corev1.Secret, opts meta
 	if err != nil {
 		return nil, err
 	}
-	return c.SecretInterface.Create(ctx, head, opts)
+	out, err := c.SecretInterface.Create(ctx, head, opts)
+	if err != nil && head != s {
+		// The head was not written: its chunks must not stay behind.
+		c.deleteChunks(ctx, s.Name, head.Annotations[annotationGeneration])
+	}
+	return out, err
 }
 
 func (c *chunkedSecrets) Update(ctx context.Context, s *corev1.Secret, opts metav1.UpdateOptions) (*corev1.Secret, error) {
@@ -62,6 +68,9 @@ func (c *chunkedSecrets) Update(ctx context.Context, s *corev1.Secret, opts meta
 	}
 	out, err := c.SecretInterface.Update(ctx, head, opts)
 	if err != nil {
+		if head != s {
+			c.deleteChunks(ctx, s.Name, head.Annotations[annotationGeneration])
+		}
 		return nil, err
 	}
 	// The new record is in place: the old generation's chunks can go.
@@ -84,11 +93,21 @@ func (c *chunkedSecrets) List(ctx context.Context, opts metav1.ListOptions) (*co
 	if err != nil {
 		return nil, err
 	}
+	// A damaged record fails a query for its own release (its history
+	// must not silently lose the newest revision), but is left out of a
+	// listing of all releases, so one bad release never hides the others.
+	perRelease := strings.Contains(opts.LabelSelector, "name=")
+	kept := list.Items[:0]
 	for i := range list.Items {
 		if err := c.join(ctx, &list.Items[i]); err != nil {
-			return nil, err
+			if perRelease {
+				return nil, err
+			}
+			continue
 		}
+		kept = append(kept, list.Items[i])
 	}
+	list.Items = kept
 	return list, nil
 }
 

@@ -80,6 +80,10 @@ data: {blob: {{ $blob | quote }}}
 	if _, _, err := c.Status(ctx, "big"); err == nil || !strings.Contains(err.Error(), "sh.helm.release.v1.big.v2") || !strings.Contains(err.Error(), "checksum") {
 		t.Fatalf("tampered chunk: %v", err)
 	}
+	// Listing every release still works: one damaged record hides no other.
+	if _, err := c.Releases(ctx); err != nil {
+		t.Fatalf("Releases with a damaged record: %v", err)
+	}
 	chunk, err = cs.CoreV1().Secrets(ns).Get(ctx, chunk.Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
