@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -252,6 +254,43 @@ func rtCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rtProfileDir is where the benchmarks write profiles of their phases
+// (RT_PROFILE_DIR; "" = none): heap-<what>.pprof after a GC with the
+// runtime still running, cpu-<what>.pprof of one phase. go test's own
+// -cpuprofile covers the whole binary and cannot be combined with the
+// second.
+var rtProfileDir = os.Getenv("RT_PROFILE_DIR")
+
+func rtHeapProfile(b *testing.B, what string) {
+	if rtProfileDir == "" {
+		return
+	}
+	goruntime.GC()
+	f, err := os.Create(filepath.Join(rtProfileDir, "heap-"+what+".pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// rtCPUProfile starts a CPU profile of one phase; the func stops it.
+func rtCPUProfile(b *testing.B, what string) func() {
+	if rtProfileDir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(rtProfileDir, "cpu-"+what+".pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // rtWait polls ok every interval until it holds or timeout passes.

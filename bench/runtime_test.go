@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	goruntime "runtime"
 	"testing"
 	"time"
 
@@ -65,6 +66,8 @@ func rtColdConverge(b *testing.B, n int) {
 				reg := prometheus.NewRegistry()
 				mem := rtStartMemory(b)
 				b.StartTimer()
+				what := fmt.Sprintf("cold%d-mc=%v", n, mc)
+				stopProfile := rtCPUProfile(b, what)
 				start := time.Now()
 				rt, err := runtime.New(runtime.Options{
 					ModulesDirs:   []string{mods.dir},
@@ -81,7 +84,10 @@ func rtColdConverge(b *testing.B, n int) {
 				sum, err := rt.RunOnce(context.Background())
 				wall := time.Since(start)
 				b.StopTimer()
+				stopProfile()
 				mem.end()
+				rtHeapProfile(b, what)
+				goruntime.KeepAlive(rt)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -173,6 +179,7 @@ func BenchmarkRuntimeSteadyState1000(b *testing.B) {
 			return u >= n && queued() == 0
 		})
 		cold := time.Since(start)
+		rtHeapProfile(b, "steady1000-after-cold")
 		all, _ := rtCountConfigMaps(b, cs, ns, mods.prefix(), "initial")
 		if all != n*rtCMsPerModule {
 			b.Fatalf("%d ConfigMaps after the cold converge, want %d", all, n*rtCMsPerModule)
@@ -226,6 +233,7 @@ func BenchmarkRuntimeSteadyState1000(b *testing.B) {
 
 		// (b) The next resync pass over 1,000 unchanged modules.
 		rtWait(b, rtResync+time.Minute, 20*time.Millisecond, "a resync pass to start", func() bool { return queued() > 0 })
+		stopProfile := rtCPUProfile(b, "resync1000")
 		passStart := time.Now()
 		cpu0 := rtCPU(b)
 		peakQueued := 0.0
@@ -236,6 +244,7 @@ func BenchmarkRuntimeSteadyState1000(b *testing.B) {
 		})
 		pass := time.Since(passStart)
 		passCPU := rtCPU(b) - cpu0
+		stopProfile()
 		time.Sleep(time.Second)
 		afterResync, _ := upgrades()
 		b.StopTimer()
