@@ -1,5 +1,5 @@
-// Package registry owns the OCI side of a DKP module source: it turns a module
-// directory into the artifacts DKP reads (module bundle image, release image,
+// Package registry owns the OCI side of a DKP module source: it turns a loaded
+// module into the artifacts DKP reads (module bundle image, release image,
 // channel tags, the module's index tag in the source), writes them to an OCI
 // image layout or pushes them, and lists, inspects, pulls and safely unpacks
 // what a source holds.
@@ -12,15 +12,19 @@
 //	S/m/release:vX.Y.Z        release image: version.json, changelog.yaml, module.yaml, ...
 //	S/m/release:<channel>     copy of one release:vX.Y.Z (alpha ... lts)
 //
-// Build makes Artifacts from a module directory (reproducible: sorted entries,
-// epoch mtimes, uid/gid 0, modes 0644/0755 from the exec bit); WriteLayout and
-// ReadLayout move them through an OCI image layout; a Client pushes them,
-// lists, inspects and pulls a source, moves channels, and implements Source
-// for the release controller. UnpackTars/UnpackImage never write outside
-// their target, swap a finished tree in atomically, and replace an existing
-// non-empty directory only if their marker next to it (PullMarkerPath) names
-// it, or when forced.
+// Build makes Artifacts from a module loaded by internal/module (module.Load),
+// so the module's name is the loader's: the registry adds no name rule of its
+// own beyond what a repository name allows (RepositoryName). Builds are
+// reproducible: sorted entries, epoch mtimes, uid/gid 0, modes 0644/0755 from
+// the exec bit. PublishDir loads, builds and pushes every module under a
+// directory. WriteLayout and ReadLayout move Artifacts through an OCI image
+// layout; a Client pushes them, lists, inspects and pulls a source, moves
+// channels, and implements Source for the release controller.
+// UnpackTars/UnpackImage never write outside their target, swap a finished
+// tree in atomically, and replace an existing non-empty directory only if
+// their marker next to it (PullMarkerPath) names it, or when forced.
 //
-// It talks to registries only through go-containerregistry and must not
-// import internal/release, internal/runtime or anything under cmd/.
+// It reads module directories only through internal/module, talks to
+// registries only through go-containerregistry, and must not import
+// internal/release, internal/runtime, internal/lint or anything under cmd/.
 package registry
