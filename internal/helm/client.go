@@ -2,35 +2,37 @@ package helm
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
-	chart "helm.sh/helm/v4/pkg/chart/v2"
+	chartcommon "helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/release/common"
 	releasev1 "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
-// ChecksumLabel is the release label holding the checksum of the chart and
-// values a release was made from (addon-operator's name).
-const ChecksumLabel = "moduleChecksum"
+// FieldManager is the field manager deckhand's Helm operations write
+// objects as (Helm would take the binary's name, which differs between the
+// operator, its tests and a renamed binary, and would fight itself).
+const FieldManager = "deckhand"
 
-// legacyChecksumKey is where older addon-operator versions kept it: a key
-// of the release's values.
-const legacyChecksumKey = "_addonOperatorModuleChecksum"
+// capabilitiesTTL bounds how stale the cluster's API versions seen by
+// templates (.Capabilities) may be.
+const capabilitiesTTL = time.Minute
+
+var setFieldManager sync.Once
 
 // Client installs, upgrades and uninstalls module releases through the Helm
 // v4 SDK, in one namespace, with one discovery cache for all of them.
@@ -39,6 +41,10 @@ type Client struct {
 	dyn    dynamic.Interface
 	kube   kubernetes.Interface
 	log    *slog.Logger
+
+	capsMu sync.Mutex
+	caps   *chartcommon.Capabilities
+	capsAt time.Time
 }
 
 // Option configures a Client.
@@ -57,6 +63,13 @@ func NewClient(cfg *rest.Config, namespace string, opts ...Option) (*Client, err
 	if err != nil {
 		return nil, err
 	}
+	// Helm keeps the field manager in a package variable; deckhand is the
+	// only Helm user in its process.
+	setFieldManager.Do(func() {
+		if kube.ManagedFieldsManager == "" {
+			kube.ManagedFieldsManager = FieldManager
+		}
+	})
 	c := &Client{getter: &restGetter{cfg: cfg, namespace: namespace}, dyn: dyn, kube: kc, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(c)
@@ -68,174 +81,73 @@ func NewClient(cfg *rest.Config, namespace string, opts ...Option) (*Client, err
 func (c *Client) Namespace() string { return c.getter.namespace }
 
 // configuration is a Helm action configuration for one operation; they
-// share the Client's discovery cache.
+// share the Client's discovery cache and release storage.
 func (c *Client) configuration() (*action.Configuration, error) {
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(c.log.Handler()))
 	if err := cfg.Init(c.getter, c.getter.namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
 	}
-	// Helm's Secret driver, writing through chunkedSecrets (chunked.go).
-	d := driver.NewSecrets(newChunkedSecrets(c.kube.CoreV1().Secrets(c.getter.namespace)))
-	d.SetLogger(c.log.Handler())
-	cfg.Releases = storage.Init(d)
+	cfg.Releases = storage.Init(c.releaseDriver())
 	return cfg, nil
 }
 
-// ApplyOptions say what to install.
-type ApplyOptions struct {
-	// Release is the release name (the module name).
-	Release string
-	// ChartDir is the module directory.
-	ChartDir string
-	// Values is the whole values tree ({"global": ..., "<key>": ...}).
-	Values map[string]any
-	// HistoryMax bounds the kept revisions (0: 10).
-	HistoryMax int
-	// Timeout bounds the operation (0: 20 minutes).
-	Timeout time.Duration
+// releaseDriver is Helm's Secret driver writing through chunkedSecrets
+// (chunked.go): Helm's own records when they fit in a Secret, chunked ones
+// when not.
+func (c *Client) releaseDriver() driver.Driver {
+	d := driver.NewSecrets(newChunkedSecrets(c.kube.CoreV1().Secrets(c.getter.namespace)))
+	d.SetLogger(c.log.Handler())
+	return d
 }
 
-// ApplyResult says what Apply did.
-type ApplyResult struct {
-	// Revision is the release's revision after Apply.
-	Revision int
-	// Checksum is the checksum of the chart and values.
-	Checksum string
-	// Upgraded is true when Apply installed or upgraded.
-	Upgraded bool
-	// Reason says why it upgraded, or why not.
-	Reason string
+// capabilities are what templates see as .Capabilities: the cluster's
+// version and API versions, rediscovered at most every capabilitiesTTL (Helm
+// alone rediscovers the whole API on every operation).
+func (c *Client) capabilities() (*chartcommon.Capabilities, error) {
+	c.capsMu.Lock()
+	defer c.capsMu.Unlock()
+	if c.caps != nil && time.Since(c.capsAt) < capabilitiesTTL {
+		return c.caps, nil
+	}
+	c.getter.resetMapper()
+	dc, err := c.getter.ToDiscoveryClient()
+	if err != nil {
+		return nil, err
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("helm: reading the Kubernetes version: %w", err)
+	}
+	apis, err := action.GetVersionSet(dc)
+	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
+		return nil, fmt.Errorf("helm: discovering API versions: %w", err)
+	}
+	c.caps = &chartcommon.Capabilities{
+		APIVersions: apis,
+		KubeVersion: chartcommon.KubeVersion{Version: v.GitVersion, Major: v.Major, Minor: v.Minor},
+		HelmVersion: chartcommon.DefaultCapabilities.HelmVersion,
+	}
+	c.capsAt = time.Now()
+	return c.caps, nil
 }
 
-// Apply installs or upgrades the release only when needed: no release yet,
-// the last one not deployed, a different checksum of chart and values, or
-// an object of the release missing from the cluster (it is put back). A
-// release left pending by a crash is marked failed first, so the upgrade
-// can go ahead. A failed upgrade leaves the previous revision's objects in
-// place and returns Helm's error.
-func (c *Client) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
-	if o.HistoryMax <= 0 {
-		o.HistoryMax = 10
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 20 * time.Minute
-	}
-	ch, err := LoadModuleChart(o.ChartDir, o.Release)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := checksum(ch, o.Values)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := c.configuration()
-	if err != nil {
-		return nil, err
-	}
-	last, err := lastRelease(cfg, o.Release)
-	if err != nil {
-		return nil, err
-	}
-	res := &ApplyResult{Checksum: sum}
-	if last == nil {
-		res.Reason = "no release yet"
-		rel, err := c.install(ctx, cfg, ch, o, sum)
-		if err != nil {
-			return nil, err
-		}
-		res.Revision, res.Upgraded = rel.Version, true
-		return res, nil
-	}
-	if last.Info.Status.IsPending() {
-		// A crash mid-operation leaves the record pending and Helm refuses
-		// to touch it; the objects are whatever got applied. Mark it failed
-		// and upgrade over it.
-		last.SetStatus(common.StatusFailed, "deckhand: the operation was interrupted; upgrading over it")
-		if err := cfg.Releases.Update(last); err != nil {
-			return nil, fmt.Errorf("helm: repairing pending release %s: %w", o.Release, err)
-		}
-	}
-	switch {
-	case last.Info.Status != common.StatusDeployed:
-		res.Reason = "last release is " + string(last.Info.Status)
-	case storedChecksum(last) != sum:
-		res.Reason = "chart or values changed"
-	default:
-		missing, err := c.missingObjects(ctx, last.Manifest)
-		if err != nil {
-			return nil, err
-		}
-		if len(missing) == 0 {
-			res.Revision, res.Reason = last.Version, "unchanged"
-			return res, nil
-		}
-		res.Reason = "objects missing: " + strings.Join(missing, ", ")
-	}
-	if last.Version == 1 && last.Info.Status != common.StatusDeployed && last.Info.Status != common.StatusSuperseded && !hasDeployed(cfg, o.Release) {
-		// A first install that failed: Helm cannot upgrade a release that
-		// never deployed; replace it.
-		if _, err := cfg.Releases.Delete(o.Release, last.Version); err != nil {
-			return nil, fmt.Errorf("helm: removing failed first install of %s: %w", o.Release, err)
-		}
-		rel, err := c.install(ctx, cfg, ch, o, sum)
-		if err != nil {
-			return nil, err
-		}
-		res.Revision, res.Upgraded = rel.Version, true
-		return res, nil
-	}
-	up := action.NewUpgrade(cfg)
-	up.Namespace = c.getter.namespace
-	up.MaxHistory = o.HistoryMax
-	up.Timeout = o.Timeout
-	up.WaitStrategy = kube.HookOnlyStrategy
-	up.Labels = map[string]string{ChecksumLabel: sum}
-	// "auto": a release first applied client-side (Helm 3, addon-operator)
-	// stays client-side, so no field manager fights over its objects.
-	up.ServerSideApply = "auto"
-	up.ForceConflicts = false
-	up.SkipCRDs = true
-	up.ResetValues = true
-	// The API server validates the objects itself; Helm's own check fetches
-	// the cluster's whole OpenAPI document on every operation.
-	up.DisableOpenAPIValidation = true
-	r, err := up.RunWithContext(ctx, o.Release, ch, o.Values)
-	if err != nil {
-		return nil, fmt.Errorf("helm upgrade %s: %w", o.Release, err)
-	}
-	rel, err := asRelease(r)
-	if err != nil {
-		return nil, err
-	}
-	res.Revision, res.Upgraded = rel.Version, true
-	return res, nil
-}
-
-func (c *Client) install(ctx context.Context, cfg *action.Configuration, ch *chart.Chart, o ApplyOptions, sum string) (*releasev1.Release, error) {
-	in := action.NewInstall(cfg)
-	in.ReleaseName = o.Release
-	in.Namespace = c.getter.namespace
-	in.Timeout = o.Timeout
-	in.WaitStrategy = kube.HookOnlyStrategy
-	in.Labels = map[string]string{ChecksumLabel: sum}
-	in.SkipCRDs = true
-	in.DisableOpenAPIValidation = true
-	// Objects left by a lost release record (or made by hand) are adopted
-	// instead of failing the install.
-	in.TakeOwnership = true
-	r, err := in.RunWithContext(ctx, ch, o.Values)
-	if err != nil {
-		return nil, fmt.Errorf("helm install %s: %w", o.Release, err)
-	}
-	return asRelease(r)
+// forgetDiscovery drops cached API discovery (CRDs were just applied).
+func (c *Client) forgetDiscovery() {
+	c.capsMu.Lock()
+	c.caps = nil
+	c.capsMu.Unlock()
+	c.getter.resetMapper()
 }
 
 // Uninstall removes the release and its objects; existed is false when
 // there was no release.
-func (c *Client) Uninstall(ctx context.Context, release string) (bool, error) {
+func (c *Client) Uninstall(ctx context.Context, release string) (existed bool, err error) {
 	cfg, err := c.configuration()
 	if err != nil {
 		return false, err
+	}
+	if _, err := cfg.Releases.History(release); errors.Is(err, driver.ErrReleaseNotFound) {
+		return false, nil
 	}
 	un := action.NewUninstall(cfg)
 	un.WaitStrategy = kube.HookOnlyStrategy
@@ -249,8 +161,8 @@ func (c *Client) Uninstall(ctx context.Context, release string) (bool, error) {
 	return true, nil
 }
 
-// Status returns the last revision and status of a release ("" when none).
-func (c *Client) Status(ctx context.Context, release string) (int, string, error) {
+// Status returns the last revision and status of a release (0, "" when none).
+func (c *Client) Status(ctx context.Context, release string) (revision int, status string, err error) {
 	cfg, err := c.configuration()
 	if err != nil {
 		return 0, "", err
@@ -262,7 +174,8 @@ func (c *Client) Status(ctx context.Context, release string) (int, string, error
 	return last.Version, string(last.Info.Status), nil
 }
 
-// Releases lists the names of the releases in the namespace.
+// Releases lists the names of the releases in the namespace (to purge
+// those whose module is gone).
 func (c *Client) Releases(ctx context.Context) ([]string, error) {
 	cfg, err := c.configuration()
 	if err != nil {
@@ -316,47 +229,4 @@ func asRelease(r any) (*releasev1.Release, error) {
 		return nil, fmt.Errorf("helm: unexpected release type %T", r)
 	}
 	return rel, nil
-}
-
-func storedChecksum(r *releasev1.Release) string {
-	if s := r.Labels[ChecksumLabel]; s != "" {
-		return s
-	}
-	if s, ok := r.Config[legacyChecksumKey].(string); ok {
-		return s
-	}
-	return ""
-}
-
-// checksum covers every chart file (templates, values.yaml, subcharts) and
-// the values: the rendered objects follow from them.
-func checksum(ch *chart.Chart, values map[string]any) (string, error) {
-	h := sha256.New()
-	var walk func(c *chart.Chart)
-	walk = func(c *chart.Chart) {
-		files := make([]string, 0, len(c.Raw))
-		byName := map[string][]byte{}
-		for _, f := range c.Raw {
-			files = append(files, f.Name)
-			byName[f.Name] = f.Data
-		}
-		sort.Strings(files)
-		fmt.Fprintf(h, "chart %s\n", c.Name())
-		for _, n := range files {
-			fmt.Fprintf(h, "%s %d\n", n, len(byName[n]))
-			h.Write(byName[n])
-		}
-		deps := c.Dependencies()
-		sort.Slice(deps, func(i, j int) bool { return deps[i].Name() < deps[j].Name() })
-		for _, d := range deps {
-			walk(d)
-		}
-	}
-	walk(ch)
-	raw, err := json.Marshal(values)
-	if err != nil {
-		return "", fmt.Errorf("encoding values: %w", err)
-	}
-	h.Write(raw)
-	return hex.EncodeToString(h.Sum(nil))[:32], nil
 }

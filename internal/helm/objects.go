@@ -3,15 +3,12 @@ package helm
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
@@ -36,13 +33,8 @@ func objects(manifest string) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
-// missingObjects names the objects of a release manifest that are not in
-// the cluster.
-func (c *Client) missingObjects(ctx context.Context, manifest string) ([]string, error) {
-	objs, err := objects(manifest)
-	if err != nil {
-		return nil, fmt.Errorf("helm: reading the release manifest: %w", err)
-	}
+// missingObjects names the objects that are not in the cluster.
+func (c *Client) missingObjects(ctx context.Context, objs []*unstructured.Unstructured) ([]string, error) {
 	mapper, err := c.getter.ToRESTMapper()
 	if err != nil {
 		return nil, err
@@ -78,63 +70,4 @@ func (c *Client) missingObjects(ctx context.Context, manifest string) ([]string,
 		}
 	}
 	return missing, nil
-}
-
-// ApplyCRDs creates or updates the CustomResourceDefinitions in files
-// (server-side apply, deckhand as the field manager), so a chart's custom
-// objects find their kinds; other kinds in those files are refused.
-func (c *Client) ApplyCRDs(ctx context.Context, files []string) error {
-	gvr := apiextensionsGVR
-	applied := false
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		objs, err := objects(string(data))
-		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		for _, u := range objs {
-			if u.GetKind() != "CustomResourceDefinition" {
-				return fmt.Errorf("%s: %s %s is not a CustomResourceDefinition (crds/ holds only CRDs)", f, u.GetKind(), u.GetName())
-			}
-			// DKP modules annotate CRD schemas with documentation keys
-			// (x-doc-*) that the API server refuses; DKP drops them too.
-			stripDocKeys(u.Object)
-			raw, err := u.MarshalJSON()
-			if err != nil {
-				return err
-			}
-			force := true
-			if _, err := c.dyn.Resource(gvr).Patch(ctx, u.GetName(), types.ApplyPatchType, raw, metav1.PatchOptions{FieldManager: "deckhand", Force: &force}); err != nil {
-				return fmt.Errorf("%s: applying CRD %s: %w", f, u.GetName(), err)
-			}
-			applied = true
-		}
-	}
-	if applied {
-		c.getter.resetMapper()
-	}
-	return nil
-}
-
-var apiextensionsGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// stripDocKeys removes every map key starting with "x-doc" below v.
-func stripDocKeys(v any) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, child := range t {
-			if strings.HasPrefix(k, "x-doc") {
-				delete(t, k)
-				continue
-			}
-			stripDocKeys(child)
-		}
-	case []any:
-		for _, child := range t {
-			stripDocKeys(child)
-		}
-	}
 }

@@ -50,6 +50,9 @@ func (r *Rendered) String() string {
 // Renderer renders charts offline. The zero value is not usable; use NewRenderer.
 type Renderer struct {
 	caps *common.Capabilities
+	// eng is Helm's template engine; the zero value renders offline
+	// (lookup returns nothing), Client's renders with lookup on the cluster.
+	eng engine.Engine
 }
 
 // RendererOption configures a Renderer.
@@ -117,7 +120,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Rendered, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: preparing values: %w", c.Name(), err)
 	}
-	files, err := engine.Engine{}.RenderWithContext(ctx, c, vals)
+	files, err := r.eng.RenderWithContext(ctx, c, vals)
 	if err != nil {
 		return nil, fmt.Errorf("rendering chart %s: %w", c.Name(), err)
 	}
