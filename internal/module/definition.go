@@ -16,7 +16,11 @@ import (
 // DefinitionFile is the module metadata file.
 const DefinitionFile = "module.yaml"
 
-// DefaultWeight is the weight of a module that does not set one (DKP's downloader default).
+// DefaultWeight is the weight of a module that sets none, neither in
+// module.yaml nor by a numeric directory prefix: 900, DKP's downloader
+// default, since deckhand runs DKP modules. addon-operator's own default
+// for unnumbered directories is 1 (ADDON_OPERATOR_UNNUMBERED_MODULES_ORDER);
+// WithDefaultWeight(1) gives that.
 const DefaultWeight = 900
 
 // Definition is module.yaml (DKP's moduleloader Definition).
@@ -137,14 +141,9 @@ func ParseDocument(data []byte) (*Document, error) {
 // key), stage, requirements constraints, accessibility editions and bundles,
 // and update versions. Every error names the file, line and field.
 func ParseDefinition(file string, data []byte) (*Definition, *Document, error) {
-	doc, err := ParseDocument(data)
+	def, doc, err := decodeDefinition(file, data)
 	if err != nil {
-		return nil, nil, &FileError{File: file, Err: fmt.Errorf("parsing YAML: %w", err)}
-	}
-	def := &Definition{}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(def); err != nil && !errors.Is(err, io.EOF) {
-		return nil, doc, &FileError{File: file, Err: fmt.Errorf("decoding: %w", err)}
+		return nil, doc, err
 	}
 	var errs []error
 	fail := func(field, format string, args ...any) {
@@ -207,6 +206,36 @@ func ParseDefinition(file string, data []byte) (*Definition, *Document, error) {
 		fail("weight", "a critical module must not have weight 0")
 	}
 	return def, doc, errors.Join(errs...)
+}
+
+// parseRuntimeDefinition decodes module.yaml holding it only to what
+// running the module relies on: it decodes, and its name, when set, is
+// usable as a values key. The linter's rules (stage, editions, bundles,
+// update versions, constraints) are ParseDefinition's.
+func parseRuntimeDefinition(file string, data []byte) (*Definition, *Document, error) {
+	def, doc, err := decodeDefinition(file, data)
+	if err != nil {
+		return nil, doc, err
+	}
+	if def.Name != "" {
+		if _, err := values.ModuleKey(def.Name); err != nil {
+			return nil, doc, &FileError{File: file, Line: doc.Line("name"), Field: "name", Err: err}
+		}
+	}
+	return def, doc, nil
+}
+
+func decodeDefinition(file string, data []byte) (*Definition, *Document, error) {
+	doc, err := ParseDocument(data)
+	if err != nil {
+		return nil, nil, &FileError{File: file, Err: fmt.Errorf("parsing YAML: %w", err)}
+	}
+	def := &Definition{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(def); err != nil && !errors.Is(err, io.EOF) {
+		return nil, doc, &FileError{File: file, Err: fmt.Errorf("decoding: %w", err)}
+	}
+	return def, doc, nil
 }
 
 // EffectiveWeight is the module's weight or DefaultWeight when unset.

@@ -6,9 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/deckhand-dev/deckhand/internal/values"
 )
 
 // CommonValuesFile is a modules directory's values.yaml: a <moduleKey>
@@ -19,16 +20,39 @@ const CommonValuesFile = "values.yaml"
 
 // Set is the modules found in some modules directories.
 type Set struct {
-	// Modules are the loaded modules, in directory order, then name order.
+	// Modules are the loaded modules, in directory order, then entry name order.
 	Modules []*Module
-	// Common is the values.yaml document of each module's directory, by
-	// module Dir (nil when the directory has none).
+	// Dirs are the modules directories that could be read, in the order given.
+	Dirs []ModulesDir
+	// Common is the values.yaml document of each module's modules directory,
+	// by module Dir (nil when that directory has none).
 	Common map[string]map[string]any
+}
+
+// ModulesDir is one modules directory and its common values.yaml.
+type ModulesDir struct {
+	// Path is the directory as given.
+	Path string
+	// Values is its values.yaml document; nil when it has none.
+	Values map[string]any
+}
+
+// GlobalStatic is the "global" sections of the modules directories'
+// values.yaml merged in directory order (a later directory's keys win).
+func (s *Set) GlobalStatic() map[string]any {
+	out := map[string]any{}
+	for _, d := range s.Dirs {
+		if sec, ok := d.Values[values.GlobalKey].(map[string]any); ok {
+			out = values.Merge(out, sec)
+		}
+	}
+	return out
 }
 
 // DiscoverError is a module directory that could not be loaded; the other
 // modules are unaffected.
 type DiscoverError struct {
+	// Dir is the module directory (inside its modules directory, as listed).
 	Dir string
 	Err error
 }
@@ -36,14 +60,44 @@ type DiscoverError struct {
 func (e *DiscoverError) Error() string { return "module " + e.Dir + ": " + e.Err.Error() }
 func (e *DiscoverError) Unwrap() error { return e.Err }
 
+// Option is a rarely needed knob of LoadRuntime and Discover.
+type Option func(*options)
+
+type options struct {
+	defaultWeight uint32
+}
+
+func newOptions(opts []Option) options {
+	o := options{defaultWeight: DefaultWeight}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithDefaultWeight sets the weight of a module with neither a module.yaml
+// weight nor a numeric directory prefix (DefaultWeight, 900, otherwise;
+// addon-operator's ADDON_OPERATOR_UNNUMBERED_MODULES_ORDER defaults to 1).
+func WithDefaultWeight(w uint32) Option {
+	return func(o *options) { o.defaultWeight = w }
+}
+
 // Discover finds the modules of several modules directories the way
-// addon-operator reads MODULES_DIR: every subdirectory (symlinks to
-// directories followed) named `NNN-name` or `name` is a module, loaded with
-// Load; hidden entries are skipped. A module name seen twice is an error
-// naming both paths; the first one wins. A broken module is reported and
-// the others are returned. Weights come from module.yaml `weight`, else the
-// NNN prefix, else DefaultWeight (DKP's default for a module without one).
-func Discover(dirs []string) (*Set, []error) {
+// addon-operator reads MODULES_DIR. Every entry of a directory that is a
+// directory, or a symlink to one, is a module named `NNN-name` or `name`
+// (`^(([0-9]+)-)?(.+)$`), loaded with LoadRuntime; hidden entries and files
+// are skipped. A module's name is module.yaml name, else the entry name
+// without its prefix, and must round-trip through its camelCase values key.
+// Its weight is module.yaml weight, else the NNN prefix, else the default
+// weight (DefaultWeight, or WithDefaultWeight's).
+//
+// Each directory's values.yaml (CommonValuesFile) is read too. A module
+// name seen twice is a DiscoverError naming both paths; the first one wins.
+// A module that fails to load is a DiscoverError naming its directory, and
+// the other modules are still returned; so is an unreadable modules
+// directory or values.yaml (an error naming it).
+func Discover(dirs []string, opts ...Option) (*Set, []error) {
+	o := newOptions(opts)
 	set := &Set{Common: map[string]map[string]any{}}
 	var errs []error
 	seen := map[string]string{}
@@ -60,21 +114,18 @@ func Discover(dirs []string) (*Set, []error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
-		names := make([]string, 0, len(entries))
+		set.Dirs = append(set.Dirs, ModulesDir{Path: dir, Values: common})
+		// os.ReadDir sorts by name.
 		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			if name == "" || name[0] == '.' {
+			name := e.Name()
+			if name[0] == '.' {
 				continue
 			}
 			path := filepath.Join(dir, name)
-			fi, err := os.Stat(path) // follows symlinks
-			if err != nil || !fi.IsDir() {
+			if fi, err := os.Stat(path); err != nil || !fi.IsDir() { // follows symlinks
 				continue
 			}
-			m, err := Load(path)
+			m, err := load(path, loadRuntime, o.defaultWeight)
 			if err != nil {
 				errs = append(errs, &DiscoverError{Dir: path, Err: err})
 				continue
@@ -92,7 +143,8 @@ func Discover(dirs []string) (*Set, []error) {
 }
 
 func readCommonValues(dir string) (map[string]any, error) {
-	data, err := os.ReadFile(filepath.Join(dir, CommonValuesFile))
+	file := filepath.Join(dir, CommonValuesFile)
+	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -101,16 +153,7 @@ func readCommonValues(dir string) (map[string]any, error) {
 	}
 	doc := map[string]any{}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &FileError{File: filepath.Join(dir, CommonValuesFile), Err: fmt.Errorf("parsing YAML: %w", err)}
+		return nil, &FileError{File: file, Err: fmt.Errorf("parsing YAML: %w", err)}
 	}
 	return doc, nil
 }
-
-// HasChart reports whether the module is a Helm chart (Chart.yaml or
-// templates/); addon-operator skips the Helm step of other modules.
-func (m *Module) HasChart() bool {
-	return m.HasChartFile || exists(filepath.Join(m.Dir, "templates"))
-}
-
-// HasHooksDir reports whether the module has a hooks/ directory.
-func (m *Module) HasHooksDir() bool { return exists(filepath.Join(m.Dir, "hooks")) }

@@ -19,49 +19,63 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/values"
 )
 
-// Module is a module directory as the runtime sees it.
-type Module struct {
-	// Dir is the absolute module directory.
-	Dir string
-	// Name is the kebab-case module name (module.yaml name, else the directory
-	// name without its numeric prefix).
-	Name string
-	// ValuesKey is the camelCase values section ("echoServer").
-	ValuesKey string
-	// Weight orders module starts (module.yaml weight, else the directory's
-	// numeric prefix, else DefaultWeight).
-	Weight uint32
-	// Definition is module.yaml; nil when the module has none.
-	Definition *Definition
-	// DefinitionDoc keeps module.yaml positions for messages.
-	DefinitionDoc *Document
-	// HasChartFile is false when Chart.yaml is absent (one is generated for rendering).
-	HasChartFile bool
-	// Schemas are the openapi/ schemas (never nil; fields nil when files are absent).
-	Schemas *values.Schemas
-	// StaticValues is the module's values.yaml (the whole document).
-	StaticValues map[string]any
-	// Hooks are executable hook files, relative to Dir ("hooks/hello.sh"), sorted.
-	Hooks []string
-	// NonExecutableHooks are files under hooks/ that start with "#!" but lack an execute bit.
-	NonExecutableHooks []string
-	// CRDs are YAML files under crds/, relative to Dir (doc-ru-* overlays excluded).
-	CRDs []string
-	// EnabledScript is true when the module has an `enabled` script.
-	EnabledScript bool
-}
-
+// dirNameRe splits a modules-directory entry into its optional numeric
+// prefix (the weight) and the module name (addon-operator's rule).
 var dirNameRe = regexp.MustCompile(`^(([0-9]+)-)?(.+)$`)
 
+// SplitDirName splits a modules-directory entry name ("001-echo-server")
+// into the module name it implies ("echo-server") and its numeric prefix,
+// the weight (ok false when there is none or it does not fit a uint32).
+func SplitDirName(base string) (name string, weight uint32, ok bool) {
+	parts := dirNameRe.FindStringSubmatch(base)
+	if parts == nil { // only for ""
+		return base, 0, false
+	}
+	if parts[2] == "" {
+		return parts[3], 0, false
+	}
+	w, err := strconv.ParseUint(parts[2], 10, 32)
+	if err != nil {
+		return parts[3], 0, false
+	}
+	return parts[3], uint32(w), true
+}
+
+// loadMode is how much of a module a load insists on.
+type loadMode int
+
+const (
+	// loadStrict is Load: every module.yaml rule, as publishing and
+	// rendering need.
+	loadStrict loadMode = iota
+	// loadLenient is LoadLenient: module.yaml problems are left to the
+	// linter, which reports them all.
+	loadLenient
+	// loadRuntime is LoadRuntime: only what running the module relies on.
+	loadRuntime
+)
+
 // Load reads the module in dir. It fails, naming the file and field, when
-// module.yaml, the schemas or values.yaml are malformed or the name is unusable.
-func Load(dir string) (*Module, error) { return load(dir, true) }
+// module.yaml, the schemas or values.yaml are malformed or the name is
+// unusable. module.yaml is held to every rule ParseDefinition checks; the
+// developer verbs (render, build, publish, test) load this way.
+func Load(dir string) (*Module, error) { return load(dir, loadStrict, DefaultWeight) }
 
 // LoadLenient is Load that keeps going past module.yaml problems (the
 // linter reports them itself), so the rest of the module is still checked.
-func LoadLenient(dir string) (*Module, error) { return load(dir, false) }
+func LoadLenient(dir string) (*Module, error) { return load(dir, loadLenient, DefaultWeight) }
 
-func load(dir string, strict bool) (*Module, error) {
+// LoadRuntime reads the module in dir for running it: module.yaml must
+// parse and its name (when set) must be usable, but the rules only the
+// linter cares about (stage, editions, bundles, update versions,
+// requirement constraints) do not stop a module from running, and
+// NonExecutableHooks is not looked for. Discover loads this way.
+func LoadRuntime(dir string, opts ...Option) (*Module, error) {
+	o := newOptions(opts)
+	return load(dir, loadRuntime, o.defaultWeight)
+}
+
+func load(dir string, mode loadMode, defaultWeight uint32) (*Module, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("module directory %s: %w", dir, err)
@@ -71,28 +85,14 @@ func load(dir string, strict bool) (*Module, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("module directory %s is not a directory", abs)
 	}
-	m := &Module{Dir: abs, Weight: DefaultWeight}
-	parts := dirNameRe.FindStringSubmatch(filepath.Base(abs))
-	m.Name = parts[3]
-	if parts[2] != "" {
-		if w, err := strconv.ParseUint(parts[2], 10, 32); err == nil {
-			m.Weight = uint32(w)
-		}
+	m := &Module{Dir: abs, Weight: defaultWeight}
+	name, weight, numbered := SplitDirName(filepath.Base(abs))
+	m.Name = name
+	if numbered {
+		m.Weight = weight
 	}
-	if data, err := os.ReadFile(filepath.Join(abs, DefinitionFile)); err == nil {
-		def, doc, err := ParseDefinition(DefinitionFile, data)
-		if err != nil && (strict || def == nil) {
-			return nil, err
-		}
-		m.Definition, m.DefinitionDoc = def, doc
-		if _, keyErr := values.ModuleKey(def.Name); keyErr == nil {
-			m.Name = def.Name
-		}
-		if def.Weight != nil {
-			m.Weight = *def.Weight
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("reading %s: %w", DefinitionFile, err)
+	if err := readDefinition(m, mode); err != nil {
+		return nil, err
 	}
 	if m.ValuesKey, err = values.ModuleKey(m.Name); err != nil {
 		return nil, &FileError{File: filepath.Base(abs), Field: "name", Err: err}
@@ -103,6 +103,7 @@ func load(dir string, strict bool) (*Module, error) {
 			return nil, err
 		}
 	}
+	m.HasChart = m.HasChartFile || isDir(filepath.Join(abs, "templates"))
 	if m.Schemas, err = values.LoadSchemas(filepath.Join(abs, "openapi")); err != nil {
 		return nil, relativize(abs, err)
 	}
@@ -114,23 +115,57 @@ func load(dir string, strict bool) (*Module, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("reading values.yaml: %w", err)
 	}
-	if m.Hooks, m.NonExecutableHooks, err = findHooks(abs); err != nil {
-		return nil, err
+	if isDir(filepath.Join(abs, "hooks")) {
+		m.HooksDir = filepath.Join(abs, "hooks")
+		if m.Hooks, err = findHooks(abs); err != nil {
+			return nil, err
+		}
+		if mode != loadRuntime {
+			if m.NonExecutableHooks, err = findNonExecutable(abs); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if m.CRDs, err = findCRDs(abs); err != nil {
 		return nil, err
 	}
-	m.EnabledScript = exists(filepath.Join(abs, "enabled"))
+	if fi, err := os.Stat(filepath.Join(abs, "enabled")); err == nil && fi.Mode().IsRegular() {
+		m.EnabledScript = filepath.Join(abs, "enabled")
+	}
 	return m, nil
 }
 
-// Namespace is where the module's release goes: module.yaml namespace, else
-// d8-system (addon-operator's own namespace, where DKP installs releases).
-func (m *Module) Namespace() string {
-	if m.Definition != nil && m.Definition.Namespace != "" {
-		return m.Definition.Namespace
+// readDefinition reads module.yaml, when there is one, into m: the
+// definition, the name and the weight, each only when set.
+func readDefinition(m *Module, mode loadMode) error {
+	data, err := os.ReadFile(filepath.Join(m.Dir, DefinitionFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	return "d8-system"
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", DefinitionFile, err)
+	}
+	var def *Definition
+	var doc *Document
+	switch mode {
+	case loadRuntime:
+		if def, doc, err = parseRuntimeDefinition(DefinitionFile, data); err != nil {
+			return err
+		}
+	default:
+		def, doc, err = ParseDefinition(DefinitionFile, data)
+		if err != nil && (mode == loadStrict || def == nil) {
+			return err
+		}
+	}
+	m.Definition, m.DefinitionDoc = def, doc
+	if _, keyErr := values.ModuleKey(def.Name); keyErr == nil {
+		m.Name = def.Name
+	}
+	if def.Weight != nil {
+		m.Weight = *def.Weight
+	}
+	return nil
 }
 
 func checkChartFile(path string) error {
@@ -168,29 +203,34 @@ func HookDiscovery() hook.DiscoverOptions {
 	}
 }
 
-// findHooks lists hooks with the runtime's own discovery (hook.FindHooks), and
-// separately the scripts it would skip for lack of an execute bit.
-func findHooks(dir string) (hooks, nonExec []string, err error) {
+// findHooks lists hooks with the runtime's own discovery (hook.FindHooks).
+func findHooks(dir string) ([]string, error) {
 	root := filepath.Join(dir, "hooks")
-	if !exists(root) {
-		return nil, nil, nil
-	}
 	paths, err := hook.FindHooks(root, HookDiscovery())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	resolved, err := filepath.EvalSymlinks(root)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hooks dir %s: %w", root, err)
+		return nil, fmt.Errorf("hooks dir %s: %w", root, err)
 	}
+	hooks := make([]string, 0, len(paths))
 	for _, p := range paths {
 		rel, err := filepath.Rel(resolved, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		hooks = append(hooks, "hooks/"+filepath.ToSlash(rel))
 	}
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	return hooks, nil
+}
+
+// findNonExecutable lists the scripts under hooks/ that hook.FindHooks
+// skips for lack of an execute bit.
+func findNonExecutable(dir string) ([]string, error) {
+	root := filepath.Join(dir, "hooks")
+	var nonExec []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -212,10 +252,10 @@ func findHooks(dir string) (hooks, nonExec []string, err error) {
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing hooks in %s: %w", root, err)
+		return nil, fmt.Errorf("listing hooks in %s: %w", root, err)
 	}
 	sort.Strings(nonExec)
-	return hooks, nonExec, nil
+	return nonExec, nil
 }
 
 func hasShebang(path string) bool {
@@ -269,4 +309,9 @@ func relativize(dir string, err error) error {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"regexp"
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/module"
@@ -21,7 +20,7 @@ func (r *Runtime) discoverAll() error {
 	for _, err := range errs {
 		r.log.Error("module not loaded", "error", err)
 	}
-	gv, err := newGlobalValues(r.opts.GlobalHooksDir, mods.Common)
+	gv, err := newGlobalValues(r.opts.GlobalHooksDir, mods.GlobalStatic())
 	if err != nil {
 		return err
 	}
@@ -52,10 +51,7 @@ func (r *Runtime) discoverAll() error {
 // addBroken keeps a module that failed to load, so its Module object says
 // why; it is never enabled.
 func (r *Runtime) addBroken(de *module.DiscoverError) {
-	name := filepath.Base(de.Dir)
-	if m := dirName.FindStringSubmatch(name); m != nil {
-		name = m[3]
-	}
+	name, _, _ := module.SplitDirName(filepath.Base(de.Dir))
 	if _, dup := r.modules[name]; dup {
 		return
 	}
@@ -66,16 +62,13 @@ func (r *Runtime) addBroken(de *module.DiscoverError) {
 	r.ordered = append(r.ordered, s)
 }
 
-var dirName = regexp.MustCompile(`^(([0-9]+)-)?(.+)$`)
-
 // loadModuleHooks discovers the module's hooks (executables, Python with
 // the module's venv, module-sdk binaries), named relative to the module.
 func loadModuleHooks(ctx context.Context, m *module.Module, env []string, log *slog.Logger) ([]*hook.Hook, error) {
-	dir := filepath.Join(m.Dir, "hooks")
-	if !m.HasHooksDir() {
+	if m.HooksDir == "" {
 		return nil, nil
 	}
-	hooks, hookErrs, err := hook.Discover(ctx, dir, hook.DiscoverOptions{Kind: hook.KindModule, ExcludeDirs: []string{"venv"}, Env: env, Logger: log.With("module", m.Name)})
+	hooks, hookErrs, err := hook.Discover(ctx, m.HooksDir, hook.DiscoverOptions{Kind: hook.KindModule, ExcludeDirs: []string{"venv"}, Env: env, Logger: log.With("module", m.Name)})
 	if err != nil {
 		return nil, fmt.Errorf("module %s: hooks: %w", m.Name, err)
 	}

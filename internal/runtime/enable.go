@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -74,7 +73,7 @@ func (r *Runtime) decide(ctx context.Context, cfg *Config) map[string]decision {
 			}
 			d = decision{enabled: *mc.Enabled, reason: reason, message: "set by " + mc.From}
 		}
-		if d.enabled && s.mod.EnabledScript {
+		if d.enabled && s.mod.EnabledScript != "" {
 			ok, why, err := r.runEnabledScript(ctx, s, global, enabled)
 			switch {
 			case err != nil:
@@ -114,7 +113,7 @@ func staticEnabled(s *moduleState, key string) (bool, bool) {
 // and reads MODULE_ENABLED_RESULT ("true" or "false", anything else is an
 // error naming the script).
 func (r *Runtime) runEnabledScript(ctx context.Context, s *moduleState, global map[string]any, enabledBefore []string) (bool, string, error) {
-	path := filepath.Join(s.mod.Dir, "enabled")
+	path := s.mod.EnabledScript
 	g := values.Merge(global, map[string]any{"enabledModules": toAnySlice(enabledBefore)})
 	inputs, err := s.vals.inputs(g)
 	if err != nil {

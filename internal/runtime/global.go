@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/deckhand-dev/deckhand/internal/engine"
 	"github.com/deckhand-dev/deckhand/internal/hook"
+	"github.com/deckhand-dev/deckhand/internal/module"
 )
 
 // globalQueue is the lane of global hooks: their "main" is the engine's main.
@@ -45,9 +45,7 @@ func (r *Runtime) loadGlobalHooks(ctx context.Context) error {
 		r.log.Warn("global hooks directory does not exist; running without global hooks", "dir", dir)
 		return nil
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "hooks")); err == nil && fi.IsDir() {
-		dir = filepath.Join(dir, "hooks")
-	}
+	dir = module.GlobalHooksDir(dir)
 	hooks, hookErrs, err := hook.Discover(ctx, dir, hook.DiscoverOptions{Kind: hook.KindGlobal, ExcludeDirs: []string{"venv"}, Env: r.opts.Env, Logger: r.log})
 	if err != nil {
 		return fmt.Errorf("global hooks in %s: %w", dir, err)

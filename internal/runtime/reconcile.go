@@ -81,7 +81,7 @@ func (r *Runtime) run(ctx context.Context, s *moduleState) (*helm.ApplyResult, e
 		return nil, err
 	}
 	var res *helm.ApplyResult
-	if s.mod.HasChart() && r.maintenance(s) != MaintenanceNoReconcile {
+	if s.mod.HasChart && r.maintenance(s) != MaintenanceNoReconcile {
 		if err := r.applyCRDs(ctx, s); err != nil {
 			return nil, err
 		}

@@ -28,13 +28,10 @@ type globalValues struct {
 	sum      string
 }
 
-func newGlobalValues(globalHooksDir string, commons map[string]map[string]any) (*globalValues, error) {
-	g := &globalValues{schemas: &values.Schemas{}, static: map[string]any{}, settings: map[string]any{}}
-	for _, doc := range commons {
-		if sec, ok := doc[values.GlobalKey].(map[string]any); ok {
-			g.static = values.Merge(g.static, sec)
-		}
-	}
+// newGlobalValues starts from static, the modules directories' values.yaml
+// global sections (module.Set.GlobalStatic).
+func newGlobalValues(globalHooksDir string, static map[string]any) (*globalValues, error) {
+	g := &globalValues{schemas: &values.Schemas{}, static: static, settings: map[string]any{}}
 	if globalHooksDir != "" {
 		s, err := values.LoadSchemas(filepath.Join(globalHooksDir, "openapi"))
 		if err != nil {
