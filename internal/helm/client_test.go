@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/release/common"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -125,40 +123,6 @@ func TestApplyLifecycle(t *testing.T) {
 	}
 	if existed, err := c.Uninstall(ctx, "life"); err != nil || existed {
 		t.Fatalf("second Uninstall = %v %v", existed, err)
-	}
-}
-
-// A release made the way Helm 3 and addon-operator make it (client-side
-// apply, no checksum label) is upgraded without field-manager conflicts.
-func TestApplyAdoptsClientSideRelease(t *testing.T) {
-	cfg := testenv.ControlPlane(t).Config
-	ns := testenv.Namespace(t, cfg, "adopt")
-	c, err := NewClient(cfg, ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	writeChart(t, dir, "old", `{x: "1"}`)
-	ch, err := LoadModuleChart(dir, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	acfg, err := c.configuration()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := action.NewInstall(acfg)
-	in.ReleaseName, in.Namespace, in.ServerSideApply, in.WaitStrategy = "old", ns, false, kube.HookOnlyStrategy
-	if _, err := in.RunWithContext(context.Background(), ch, map[string]any{"mod": map[string]any{"v": "helm3"}}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Apply(context.Background(), ApplyOptions{Release: "old", ChartDir: dir, Values: map[string]any{"mod": map[string]any{"v": "deckhand"}}})
-	if err != nil || !res.Upgraded || res.Revision != 2 {
-		t.Fatalf("adopting: %+v %v", res, err)
-	}
-	cm, err := kubernetes.NewForConfigOrDie(cfg).CoreV1().ConfigMaps(ns).Get(context.Background(), "old-a", metav1.GetOptions{})
-	if err != nil || cm.Data["v"] != "deckhand" {
-		t.Fatalf("old-a = %v %v", cm.Data, err)
 	}
 }
 
