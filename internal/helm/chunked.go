@@ -33,6 +33,8 @@ const (
 	annotationGeneration = "deckhand.io/release-generation"
 	annotationSHA256     = "deckhand.io/release-sha256"
 	labelChunkOf         = "deckhand.io/release-chunk-of"
+	labelReleaseName     = "deckhand.io/release-name"
+	labelReleaseVersion  = "deckhand.io/release-version"
 	chunkSecretType      = "deckhand.io/release-chunk"
 )
 
@@ -132,8 +134,14 @@ func (c *chunkedSecrets) split(ctx context.Context, s *corev1.Secret) (*corev1.S
 		part := data[k*c.limit : min((k+1)*c.limit, len(data))]
 		chunk := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{
-				Name:   chunkName(s.Name, gen, k),
-				Labels: map[string]string{labelChunkOf: chunkLabel(s.Name)},
+				Name: chunkName(s.Name, gen, k),
+				Labels: map[string]string{
+					labelChunkOf: chunkLabel(s.Name),
+					// For people listing Secrets; Helm's own labels
+					// (owner=helm) stay off chunks, Helm would read them.
+					labelReleaseName:    s.Labels["name"],
+					labelReleaseVersion: s.Labels["version"],
+				},
 			},
 			Type: chunkSecretType,
 			Data: map[string][]byte{"chunk": part},

@@ -53,12 +53,20 @@ data: {blob: {{ $blob | quote }}}
 	if err != nil || len(chunks.Items) < 2 {
 		t.Fatalf("the record was not split: %d chunks, %v", len(chunks.Items), err)
 	}
+	for _, ch := range chunks.Items {
+		if ch.Labels[labelReleaseName] != "big" || ch.Labels[labelReleaseVersion] != "1" || ch.Labels["owner"] != "" {
+			t.Fatalf("chunk %s labels: %v", ch.Name, ch.Labels)
+		}
+	}
 	res, err = c.Apply(ctx, ApplyOptions{Release: "big", ChartDir: dir, Values: blobs()})
 	if err != nil || res.Revision != 2 || !res.Upgraded {
 		t.Fatalf("upgrade: %+v %v", res, err)
 	}
 	if rev, status, err := c.Status(ctx, "big"); err != nil || rev != 2 || status != "deployed" {
 		t.Fatalf("Status = %d %q %v", rev, status, err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "big-5", metav1.GetOptions{}); err != nil {
+		t.Fatalf("big-5 after the upgrade: %v", err)
 	}
 	// The head of revision 2 stays readable by plain Secret listing, and
 	// names its chunks.
