@@ -65,6 +65,7 @@ type Option func(*options)
 
 type options struct {
 	defaultWeight uint32
+	name          string
 }
 
 func newOptions(opts []Option) options {
@@ -80,6 +81,13 @@ func newOptions(opts []Option) options {
 // addon-operator's ADDON_OPERATOR_UNNUMBERED_MODULES_ORDER defaults to 1).
 func WithDefaultWeight(w uint32) Option {
 	return func(o *options) { o.defaultWeight = w }
+}
+
+// WithName names a module whose module.yaml has no name, instead of its
+// directory: a downloaded module lives in a directory named after its
+// version (<downloaded>/<module>/vX.Y.Z).
+func WithName(name string) Option {
+	return func(o *options) { o.name = name }
 }
 
 // Discover finds the modules of several modules directories the way
@@ -125,7 +133,7 @@ func Discover(dirs []string, opts ...Option) (*Set, []error) {
 			if fi, err := os.Stat(path); err != nil || !fi.IsDir() { // follows symlinks
 				continue
 			}
-			m, err := load(path, loadRuntime, o.defaultWeight)
+			m, err := load(path, loadRuntime, options{defaultWeight: o.defaultWeight})
 			if err != nil {
 				errs = append(errs, &DiscoverError{Dir: path, Err: err})
 				continue

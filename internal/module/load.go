@@ -59,11 +59,11 @@ const (
 // module.yaml, the schemas or values.yaml are malformed or the name is
 // unusable. module.yaml is held to every rule ParseDefinition checks; the
 // developer verbs (render, build, publish, test) load this way.
-func Load(dir string) (*Module, error) { return load(dir, loadStrict, DefaultWeight) }
+func Load(dir string) (*Module, error) { return load(dir, loadStrict, newOptions(nil)) }
 
 // LoadLenient is Load that keeps going past module.yaml problems (the
 // linter reports them itself), so the rest of the module is still checked.
-func LoadLenient(dir string) (*Module, error) { return load(dir, loadLenient, DefaultWeight) }
+func LoadLenient(dir string) (*Module, error) { return load(dir, loadLenient, newOptions(nil)) }
 
 // LoadRuntime reads the module in dir for running it: module.yaml must
 // parse and its name (when set) must be usable, but the rules only the
@@ -71,11 +71,10 @@ func LoadLenient(dir string) (*Module, error) { return load(dir, loadLenient, De
 // requirement constraints) do not stop a module from running, and
 // NonExecutableHooks is not looked for. Discover loads this way.
 func LoadRuntime(dir string, opts ...Option) (*Module, error) {
-	o := newOptions(opts)
-	return load(dir, loadRuntime, o.defaultWeight)
+	return load(dir, loadRuntime, newOptions(opts))
 }
 
-func load(dir string, mode loadMode, defaultWeight uint32) (*Module, error) {
+func load(dir string, mode loadMode, o options) (*Module, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("module directory %s: %w", dir, err)
@@ -85,11 +84,14 @@ func load(dir string, mode loadMode, defaultWeight uint32) (*Module, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("module directory %s is not a directory", abs)
 	}
-	m := &Module{Dir: abs, Weight: defaultWeight}
+	m := &Module{Dir: abs, Weight: o.defaultWeight}
 	name, weight, numbered := SplitDirName(filepath.Base(abs))
 	m.Name = name
 	if numbered {
 		m.Weight = weight
+	}
+	if o.name != "" {
+		m.Name = o.name
 	}
 	if err := readDefinition(m, mode); err != nil {
 		return nil, err

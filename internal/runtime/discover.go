@@ -17,6 +17,7 @@ import (
 // the others run.
 func (r *Runtime) discoverAll() error {
 	mods, errs := module.Discover(r.opts.ModulesDirs)
+	mods.Modules = r.withGiven(mods.Modules, &errs)
 	for _, err := range errs {
 		r.log.Error("module not loaded", "error", err)
 	}
@@ -46,6 +47,31 @@ func (r *Runtime) discoverAll() error {
 	}
 	sortModules(r.ordered)
 	return nil
+}
+
+// withGiven loads Options.Modules; each replaces a discovered module of
+// the same name.
+func (r *Runtime) withGiven(found []*module.Module, errs *[]error) []*module.Module {
+	if len(r.opts.Modules) == 0 {
+		return found
+	}
+	given := map[string]bool{}
+	var out []*module.Module
+	for _, md := range r.opts.Modules {
+		m, err := module.LoadRuntime(md.Dir, module.WithName(md.Name))
+		if err != nil {
+			*errs = append(*errs, &module.DiscoverError{Dir: md.Dir, Err: err})
+			continue
+		}
+		given[m.Name] = true
+		out = append(out, m)
+	}
+	for _, m := range found {
+		if !given[m.Name] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // addBroken keeps a module that failed to load, so its Module object says

@@ -37,6 +37,7 @@ type moduleState struct {
 	queued     bool // a reconcile is queued and has not started yet
 	inConverge bool // values changes are absorbed: helm runs next anyway
 	attempted  chan struct{}
+	attempts   int // reconcile attempts finished
 	status     moduleStatus
 }
 
@@ -61,6 +62,7 @@ func newModuleState(m *module.Module, vals *moduleValues) *moduleState {
 // attemptDone wakes everyone waiting for the module's next reconcile attempt.
 func (s *moduleState) attemptDone() {
 	s.mu.Lock()
+	s.attempts++
 	close(s.attempted)
 	s.attempted = make(chan struct{})
 	s.mu.Unlock()

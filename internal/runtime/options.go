@@ -26,6 +26,12 @@ const (
 type Options struct {
 	// ModulesDirs are searched for modules, in order (MODULES_DIR).
 	ModulesDirs []string
+	// Modules are single module directories run besides those of
+	// ModulesDirs (downloaded versions); a name found in both runs from here.
+	Modules []ModuleDir
+	// AllowEmpty starts with no modules at all: an operator adds them with
+	// Deploy as they are downloaded.
+	AllowEmpty bool
 	// GlobalHooksDir holds global hooks and their openapi/ (GLOBAL_HOOKS_DIR; "" = none).
 	GlobalHooksDir string
 	// Namespace is where Helm releases and the ConfigMap live (ADDON_OPERATOR_NAMESPACE).

@@ -54,6 +54,8 @@ type Runtime struct {
 	configOK bool
 	discover []error // modules that failed to load
 
+	swaps    map[string]*swap // pending Deploy, by module
+
 	converge chan string // reasons; a pending converge absorbs later ones
 	once     bool        // RunOnce: one attempt per module, converge waits for all
 }
@@ -65,7 +67,7 @@ func New(opts Options) (*Runtime, error) {
 	if opts.RestConfig == nil {
 		return nil, errors.New("runtime: a kubernetes rest config is required")
 	}
-	if len(opts.ModulesDirs) == 0 && opts.GlobalHooksDir == "" {
+	if len(opts.ModulesDirs) == 0 && opts.GlobalHooksDir == "" && len(opts.Modules) == 0 && !opts.AllowEmpty {
 		return nil, errors.New("runtime: no modules directory given (--modules-dir or MODULES_DIR)")
 	}
 	// client-go's defaults (5 requests/s) would make a cold start of many
@@ -292,6 +294,9 @@ func (r *Runtime) enqueueReconcile(s *moduleState) {
 
 // handle runs the runtime's own task kinds.
 func (r *Runtime) handle(ctx context.Context, _ string, t queue.Task) error {
+	if t.Kind == kindSwap {
+		return r.runSwap(ctx, t.Subject)
+	}
 	if t.Kind != kindReconcile {
 		return fmt.Errorf("unknown task kind %q", t.Kind)
 	}

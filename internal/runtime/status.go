@@ -106,7 +106,7 @@ func (w *statusWriter) write(ctx context.Context, s *moduleState) error {
 	if err != nil {
 		return err
 	}
-	obj.Object["status"] = status
+	obj.Object["status"] = withForeignConditions(status, obj)
 	if _, err := client.UpdateStatus(ctx, obj, metav1.UpdateOptions{}); err != nil {
 		return err
 	}
@@ -114,6 +114,32 @@ func (w *statusWriter) write(ctx context.Context, s *moduleState) error {
 	w.written[s.mod.Name] = status
 	w.mu.Unlock()
 	return nil
+}
+
+// withForeignConditions keeps the conditions of obj's status that the
+// runtime does not own (an operator's LastReleaseDeployed, IsOverridden)
+// in the status about to be written.
+func withForeignConditions(status map[string]any, obj *unstructured.Unstructured) map[string]any {
+	old, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	if len(old) == 0 {
+		return status
+	}
+	out := make(map[string]any, len(status))
+	for k, v := range status {
+		out[k] = v
+	}
+	conds, _ := out["conditions"].([]any)
+	conds = append([]any(nil), conds...)
+	for _, c := range old {
+		cm, _ := c.(map[string]any)
+		switch cm["type"] {
+		case v1alpha1.ModuleConditionEnabledByModuleManager, v1alpha1.ModuleConditionIsReady, nil:
+			continue
+		}
+		conds = append(conds, c)
+	}
+	out["conditions"] = conds
+	return out
 }
 
 func (w *statusWriter) previousConditions(name string) []any {

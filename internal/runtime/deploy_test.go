@@ -1,0 +1,60 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+// A version deployed into a running runtime replaces the previous one; a
+// version whose hook fails is rolled back and the previous one keeps its
+// objects.
+func TestDeploySwapsAndRollsBack(t *testing.T) {
+	e := newEnv(t)
+	root := t.TempDir()
+	version := func(v, data string, extra map[string]string) string {
+		files := chartModule("dep-swap", 100, "  version: "+data)
+		for k, val := range extra {
+			files[k] = val
+		}
+		dir := filepath.Join(root, v)
+		testenv.WriteFiles(t, dir, files)
+		return filepath.Join(dir, "dep-swap")
+	}
+	v1 := version("v1", `"1"`, nil)
+	v2 := version("v2", `"2"`, nil)
+	v3 := version("v3", `"3"`, map[string]string{
+		"dep-swap/hooks/fail.sh": "#!/bin/bash\nif [[ $1 == --config ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\necho broken >&2\nexit 1\n",
+	})
+	e.applyModuleConfig(t, "dep-swap", map[string]any{"enabled": true})
+	rt := e.start(t, "", func(o *Options) { o.ModulesDirs = nil; o.AllowEmpty = true })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := rt.Deploy(ctx, "dep-swap", v1); err != nil {
+		t.Fatalf("deploy v1: %v", err)
+	}
+	e.waitConfigMap(t, "dep-swap", func(d map[string]string) bool { return d["version"] == "1" })
+	if err := rt.Deploy(ctx, "dep-swap", v2); err != nil {
+		t.Fatalf("deploy v2: %v", err)
+	}
+	if d := e.configMapData("dep-swap"); d["version"] != "2" {
+		t.Fatalf("after v2: %v", d)
+	}
+	err := rt.Deploy(ctx, "dep-swap", v3)
+	var de *DeployError
+	if !errors.As(err, &de) || !de.RolledBack {
+		t.Fatalf("deploy v3 = %v, want a rolled back DeployError", err)
+	}
+	if got := rt.ModuleVersionDir("dep-swap"); got != v2 {
+		t.Fatalf("running from %s, want %s", got, v2)
+	}
+	if d := e.configMapData("dep-swap"); d["version"] != "2" {
+		t.Fatalf("after the failed v3: %v", d)
+	}
+	e.waitModule(t, "dep-swap", phaseIs("Ready"))
+}
