@@ -8,6 +8,7 @@ import (
 
 	"github.com/deckhand-dev/deckhand/internal/module"
 	"github.com/deckhand-dev/deckhand/internal/queue"
+	"github.com/deckhand-dev/deckhand/internal/values"
 )
 
 // kindSwap is the lane task that replaces a module's running version.
@@ -19,6 +20,9 @@ const kindSwap = "ModuleSwap"
 type ModuleDir struct {
 	Name string
 	Dir  string
+	// Registry is injected as <moduleKey>.registry (DKP does so for modules
+	// from a ModuleSource: lib-helm builds image references from it).
+	Registry *values.Registry
 }
 
 // DeployError says that a new version did not converge; the previous one
@@ -54,7 +58,8 @@ type swap struct {
 // and the error is a *DeployError. A module the runtime did not know is
 // added. The module's settings are validated against the new schema
 // before anything changes.
-func (r *Runtime) Deploy(ctx context.Context, name, dir string) error {
+func (r *Runtime) Deploy(ctx context.Context, md ModuleDir) error {
+	name, dir := md.Name, md.Dir
 	m, err := module.LoadRuntime(dir, module.WithName(name))
 	if err != nil {
 		return &DeployError{Module: name, Dir: dir, Err: err}
@@ -62,7 +67,7 @@ func (r *Runtime) Deploy(ctx context.Context, name, dir string) error {
 	if m.Name != name {
 		return &DeployError{Module: name, Dir: dir, Err: fmt.Errorf("module.yaml names the module %q", m.Name)}
 	}
-	vals, err := newModuleValues(m, nil)
+	vals, err := newModuleValues(m, nil, md.Registry)
 	if err != nil {
 		return &DeployError{Module: name, Dir: dir, Err: err}
 	}

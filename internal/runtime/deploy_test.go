@@ -35,17 +35,17 @@ func TestDeploySwapsAndRollsBack(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := rt.Deploy(ctx, "dep-swap", v1); err != nil {
+	if err := rt.Deploy(ctx, ModuleDir{Name: "dep-swap", Dir: v1}); err != nil {
 		t.Fatalf("deploy v1: %v", err)
 	}
 	e.waitConfigMap(t, "dep-swap", func(d map[string]string) bool { return d["version"] == "1" })
-	if err := rt.Deploy(ctx, "dep-swap", v2); err != nil {
+	if err := rt.Deploy(ctx, ModuleDir{Name: "dep-swap", Dir: v2}); err != nil {
 		t.Fatalf("deploy v2: %v", err)
 	}
 	if d := e.configMapData("dep-swap"); d["version"] != "2" {
 		t.Fatalf("after v2: %v", d)
 	}
-	err := rt.Deploy(ctx, "dep-swap", v3)
+	err := rt.Deploy(ctx, ModuleDir{Name: "dep-swap", Dir: v3})
 	var de *DeployError
 	if !errors.As(err, &de) || !de.RolledBack {
 		t.Fatalf("deploy v3 = %v, want a rolled back DeployError", err)

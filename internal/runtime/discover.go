@@ -34,7 +34,7 @@ func (r *Runtime) discoverAll() error {
 		}
 	}
 	for _, m := range mods.Modules {
-		mv, err := newModuleValues(m, mods.Common[m.Dir])
+		mv, err := newModuleValues(m, mods.Common[m.Dir], r.registries[m.Name])
 		if err != nil {
 			r.log.Error("module not loaded", "module", m.Name, "dir", m.Dir, "error", err)
 			r.discover = append(r.discover, err)
@@ -64,6 +64,12 @@ func (r *Runtime) withGiven(found []*module.Module, errs *[]error) []*module.Mod
 			continue
 		}
 		given[m.Name] = true
+		if md.Registry != nil {
+			if r.registries == nil {
+				r.registries = map[string]*values.Registry{}
+			}
+			r.registries[m.Name] = md.Registry
+		}
 		out = append(out, m)
 	}
 	for _, m := range found {

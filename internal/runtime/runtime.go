@@ -24,6 +24,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/kube"
 	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/queue"
+	"github.com/deckhand-dev/deckhand/internal/values"
 )
 
 // Task kinds of the runtime in the engine's queues.
@@ -55,6 +56,8 @@ type Runtime struct {
 	discover []error // modules that failed to load
 
 	swaps    map[string]*swap // pending Deploy, by module
+	// registries are the registry values of downloaded modules, by module.
+	registries map[string]*values.Registry
 
 	converge chan string // reasons; a pending converge absorbs later ones
 	once     bool        // RunOnce: one attempt per module, converge waits for all

@@ -20,6 +20,7 @@ import (
 type moduleValues struct {
 	mod         *module.Module
 	common      map[string]any // the modules directory's values.yaml
+	registry    *values.Registry
 	conversions *values.Conversions
 
 	mu       sync.Mutex
@@ -30,12 +31,12 @@ type moduleValues struct {
 	sum      string
 }
 
-func newModuleValues(m *module.Module, common map[string]any) (*moduleValues, error) {
+func newModuleValues(m *module.Module, common map[string]any, reg *values.Registry) (*moduleValues, error) {
 	conv, err := values.LoadConversions(m.Dir)
 	if err != nil {
 		return nil, err
 	}
-	mv := &moduleValues{mod: m, common: common, conversions: conv, settings: map[string]any{}}
+	mv := &moduleValues{mod: m, common: common, registry: reg, conversions: conv, settings: map[string]any{}}
 	if err := mv.recompute(mv.settings, mv.patches, map[string]any{}); err != nil {
 		// Defaults alone break the schema: the module cannot run until its
 		// settings fix that; it is reported when it is enabled.
@@ -54,6 +55,7 @@ func (v *moduleValues) recompute(settings map[string]any, patches values.Patch, 
 		Static:       v.mod.StaticValues,
 		Config:       settings,
 		Global:       global,
+		Registry:     v.registry,
 	})
 	if err != nil {
 		return err
