@@ -29,6 +29,7 @@ develop a module on a laptop, publish it to an OCI registry, and run it in a clu
 	root.AddCommand(newModuleCommand(), newRegistryCommand())
 	addHooksCommands(root)
 	root.AddCommand(newRunCommand())
+	root.AddCommand(newOperatorCommand())
 	root.AddGroup(&cobra.Group{ID: groupEnvironment, Title: "Local environment:"})
 	root.AddCommand(newDevCommand(), newVersionCommand())
 	for _, c := range root.Commands() {

@@ -144,3 +144,48 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// PullTag is Pull for any tag of the module repository (SOURCE/MODULE:TAG),
+// a dev build a ModulePullOverride names, without resolving a version.
+func (c *Client) PullTag(ctx context.Context, source, module, tag, dir string, opts PullOptions) (*PullResult, error) {
+	src, err := c.parseRepo(source)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := tagRef(src, module, tag, c.nameOptions())
+	if err != nil {
+		return nil, err
+	}
+	img, err := c.remoteImage(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("module %s tag %s: %w", module, tag, err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	uo := UnpackOptions{Limits: opts.Limits, Force: opts.Force,
+		Marker: PullMarker{Source: src.Name(), Module: module, Version: tag, Digest: d.String()}}
+	if err := UnpackImage(img, dir, uo, opts.Progress); err != nil {
+		return nil, fmt.Errorf("module %s tag %s (%s): %w", module, tag, ref, err)
+	}
+	return &PullResult{Source: src.Name(), Module: module, Version: tag, Digest: d.String(), Dir: dir}, nil
+}
+
+// TagDigest returns the manifest digest SOURCE/MODULE:TAG points at now
+// (one HEAD request), "" when the tag does not exist.
+func (c *Client) TagDigest(ctx context.Context, source, module, tag string) (string, error) {
+	src, err := c.parseRepo(source)
+	if err != nil {
+		return "", err
+	}
+	ref, err := tagRef(src, module, tag, c.nameOptions())
+	if err != nil {
+		return "", err
+	}
+	desc, err := c.head(ctx, ref)
+	if err != nil || desc == nil {
+		return "", err
+	}
+	return desc.Digest.String(), nil
+}

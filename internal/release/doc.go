@@ -11,7 +11,8 @@
 // never only in memory, so an operator restarted at any point ends in a
 // consistent state.
 //
-// It imports the registry, module and values packages and the API types;
-// it must not import internal/runtime (the runtime is reached through the
-// Runner interface) or cmd/.
+// It imports the registry, module, values and runtime packages (for the
+// ModuleDir it hands over) and the API types; the runtime is reached only
+// through the Runner interface, and nothing below release imports it. It
+// must not import cmd/.
 package release

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deckhand-dev/deckhand/internal/operator"
+	"github.com/deckhand-dev/deckhand/internal/release"
+	"github.com/deckhand-dev/deckhand/internal/runtime"
+)
+
+type operatorOptions struct {
+	op          operator.Options
+	modulesDir  string
+	kubeconfig  string
+	context     string
+	logLevel    string
+	logFormat   string
+	leaderElect bool
+}
+
+func newOperatorCommand() *cobra.Command {
+	var o operatorOptions
+	cmd := &cobra.Command{
+		Use:     "operator",
+		GroupID: groupHooks,
+		Short:   "Run the module system in a cluster: sources, releases, update policies and the modules",
+		Long: `operator is deckhand in the cluster. It scans every ModuleSource for modules (every
+--scan-interval, and at once when a source, a ModuleConfig or a ModuleUpdatePolicy
+changes), creates a ModuleRelease for the version behind the channel each enabled
+module's update policy follows, and moves releases through Pending, Deployed,
+Superseded, Suspended and Skipped under the policy's mode (Auto, AutoPatch, Manual)
+and windows. A release that may go is downloaded (every blob checked against its
+digest), unpacked into --downloaded-dir/<module>/<version>, validated (module loads,
+settings valid, chart renders) and handed to the module runtime; the previous version
+runs until the new one converged, and stays when it does not (the release is then
+Suspended with the reason). ModulePullOverrides run a tag instead.
+
+Embedded modules (--modules-dir) run beside the downloaded ones, as with ` + "`deckhand run`" + `.
+With --leader-elect, replicas share a Lease and only the leader acts; a stopping
+leader releases it so another takes over at once. Serves /metrics and /metrics/hooks
+on --metrics-bind-address, /healthz and /readyz on --health-probe-bind-address.`,
+		Example: `  # against the current kubeconfig context, one replica
+  deckhand operator --downloaded-dir /tmp/deckhand-downloaded
+
+  # in a cluster (what the Helm chart in deploy/helm/deckhand runs)
+  deckhand operator --leader-elect -n d8-system \
+    --modules-dir /deckhand/modules --downloaded-dir /deckhand/downloaded
+
+  # then, as a user
+  kubectl get modulesources,modules,modulereleases
+  deckhand status hello`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newCommandLogger(o.logLevel, o.logFormat)
+			if err != nil {
+				return err
+			}
+			cfg, err := loadRestConfig(o.kubeconfig, o.context)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			o.op.RestConfig, o.op.Logger, o.op.LeaderElect = cfg, logger, o.leaderElect
+			if o.modulesDir != "" {
+				o.op.ModulesDirs = filepath.SplitList(o.modulesDir)
+			}
+			return operator.Run(ctx, o.op)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.modulesDir, "modules-dir", os.Getenv("MODULES_DIR"), "embedded module directories, separated by "+string(filepath.ListSeparator)+" (env MODULES_DIR)")
+	f.StringVar(&o.op.GlobalHooksDir, "global-hooks-dir", os.Getenv("GLOBAL_HOOKS_DIR"), "global hooks directory (env GLOBAL_HOOKS_DIR)")
+	f.StringVar(&o.op.DownloadedDir, "downloaded-dir", envOr("DOWNLOADED_MODULES_DIR", "/deckhand/downloaded"), "where downloaded module versions are unpacked (env DOWNLOADED_MODULES_DIR)")
+	f.StringVarP(&o.op.Namespace, "namespace", "n", envOr("ADDON_OPERATOR_NAMESPACE", runtime.DefaultNamespace), "namespace of the modules' Helm releases and the leader Lease (env ADDON_OPERATOR_NAMESPACE)")
+	f.StringVar(&o.op.ConfigMap, "config-map", envOr("ADDON_OPERATOR_CONFIG_MAP", "-"), `addon-operator's config ConfigMap ("-" for none: ModuleConfig objects only)`)
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
+	f.StringVar(&o.context, "context", "", "kubeconfig context")
+	f.BoolVar(&o.leaderElect, "leader-elect", false, "take turns with other replicas through a Lease; only the leader acts")
+	f.StringVar(&o.op.LeaderElectionID, "leader-election-id", operator.DefaultLeaderElectionID, "name of the leader Lease")
+	f.StringVar(&o.op.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: --namespace)")
+	f.StringVar(&o.op.MetricsAddr, "metrics-bind-address", ":9650", `address of /metrics and /metrics/hooks ("0" disables)`)
+	f.StringVar(&o.op.ProbeAddr, "health-probe-bind-address", ":9651", `address of /healthz and /readyz ("0" disables)`)
+	f.DurationVar(&o.op.ScanInterval, "scan-interval", release.DefaultScanInterval, "how often each ModuleSource is scanned")
+	f.DurationVar(&o.op.HookTimeout, "hook-timeout", runtime.DefaultHookTimeout, "kill a hook run after this long and fail it")
+	f.DurationVar(&o.op.Resync, "resync", runtime.DefaultResync, "reconcile every enabled module this often even when nothing changed")
+	f.BoolVar(&o.op.InstallCRDs, "install-crds", true, "create or update the deckhouse.io CRDs at start")
+	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
+	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
+	return cmd
+}
