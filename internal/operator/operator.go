@@ -16,8 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -133,9 +133,12 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	logger := logr.FromSlogHandler(o.Logger.Handler())
+	// controller-runtime's own packages log through its global logger.
+	ctrl.SetLogger(logger)
 	mgr, err := ctrl.NewManager(o.RestConfig, ctrl.Options{
 		Scheme: scheme,
-		Logger: logr.FromSlogHandler(o.Logger.Handler()),
+		Logger: logger,
 		Metrics: metricsserver.Options{
 			BindAddress:   o.MetricsAddr,
 			ExtraHandlers: map[string]http.Handler{"/metrics/hooks": promhttp.HandlerFor(hookReg, promhttp.HandlerOpts{})},

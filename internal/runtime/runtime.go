@@ -55,7 +55,7 @@ type Runtime struct {
 	configOK bool
 	discover []error // modules that failed to load
 
-	swaps    map[string]*swap // pending Deploy, by module
+	swaps map[string]*swap // pending Deploy, by module
 	// registries are the registry values of downloaded modules, by module.
 	registries map[string]*values.Registry
 

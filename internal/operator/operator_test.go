@@ -1,0 +1,334 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/crane"
+	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/deckhand-dev/deckhand/api/crds"
+	"github.com/deckhand-dev/deckhand/internal/registry"
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+	"github.com/deckhand-dev/deckhand/internal/values"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var (
+	releaseGVR  = schema.GroupVersionResource{Group: "deckhouse.io", Version: "v1alpha1", Resource: "modulereleases"}
+	overrideGVR = schema.GroupVersionResource{Group: "deckhouse.io", Version: "v1alpha2", Resource: "modulepulloverrides"}
+)
+
+// world is one test's cluster, registry and operator.
+type world struct {
+	cfg     *rest.Config
+	ns      string
+	kube    kubernetes.Interface
+	dyn     dynamic.Interface
+	source  string // registry repository of the module source
+	regData string // the registry's storage directory
+	work    string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	cp := testenv.ControlPlane(t)
+	reg := testenv.DockerRegistry(t)
+	w := &world{cfg: cp.Config, work: t.TempDir(), regData: reg.DataDir}
+	w.ns = testenv.Namespace(t, w.cfg, "op")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := crds.Install(ctx, w.cfg); err != nil {
+		t.Fatal(err)
+	}
+	w.source = reg.Addr + "/" + w.ns + "/modules"
+	var err error
+	if w.kube, err = kubernetes.NewForConfig(w.cfg); err != nil {
+		t.Fatal(err)
+	}
+	if w.dyn, err = dynamic.NewForConfig(w.cfg); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// startOperator runs an operator until the test ends; it returns a stop
+// function that cancels it and waits.
+func (w *world) startOperator(t *testing.T, downloaded string, leaderElect bool) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		err := Run(ctx, Options{
+			RestConfig:    w.cfg,
+			DownloadedDir: downloaded,
+			Namespace:     w.ns,
+			ConfigMap:     "-",
+			LeaderElect:   leaderElect,
+			MetricsAddr:   "0",
+			ProbeAddr:     "0",
+			ScanInterval:  time.Second,
+			HookTimeout:   time.Minute,
+			InstallCRDs:   true,
+			Metrics:       prometheus.NewRegistry(),
+			Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		})
+		if err != nil && ctx.Err() == nil {
+			t.Errorf("operator: %v", err)
+		}
+	})
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// publish pushes module name at version with a chart whose ConfigMap says
+// which version runs, and points stable at it.
+func (w *world) publish(t *testing.T, name, version string, extra map[string]string) {
+	t.Helper()
+	dir := filepath.Join(w.work, "src-"+version)
+	files := map[string]string{
+		name + "/module.yaml": "name: " + name + "\nweight: 100\nnamespace: " + w.ns + "\n",
+		name + "/Chart.yaml":  "apiVersion: v2\nname: " + name + "\nversion: 0.1.0\n",
+		name + "/templates/cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ` + name + `
+  namespace: ` + w.ns + `
+data:
+  version: "` + version + `"
+  replicas: {{ .Values.` + valuesKey(t, name) + `.replicas | quote }}
+`,
+		name + "/openapi/config-values.yaml": "type: object\nproperties:\n  replicas: {type: integer, default: 1}\n",
+	}
+	for k, v := range extra {
+		files[k] = v
+	}
+	testenv.WriteFiles(t, dir, files)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := registry.PublishDir(ctx, dir, w.source, version, "stable"); err != nil {
+		t.Fatalf("publishing %s %s: %v", name, version, err)
+	}
+}
+
+func valuesKey(t *testing.T, name string) string {
+	k, err := values.ModuleKey(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func (w *world) apply(t *testing.T, manifest string) {
+	t.Helper()
+	testenv.Apply(t, w.cfg, manifest)
+}
+
+func (w *world) configMapVersion(name string) string {
+	cm, err := w.kube.CoreV1().ConfigMaps(w.ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	return cm.Data["version"]
+}
+
+func (w *world) waitVersion(t *testing.T, name, version string) {
+	t.Helper()
+	testenv.WaitFor(t, 2*time.Minute, name+" serving "+version, func() (bool, string) {
+		got := w.configMapVersion(name)
+		return got == version, got
+	})
+}
+
+func (w *world) release(name string) (phase, msg string) {
+	u, err := w.dyn.Resource(releaseGVR).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		return "", err.Error()
+	}
+	phase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
+	msg, _, _ = unstructured.NestedString(u.Object, "status", "message")
+	return phase, msg
+}
+
+func (w *world) waitRelease(t *testing.T, name, phase, msgPart string) string {
+	t.Helper()
+	var msg string
+	testenv.WaitFor(t, 2*time.Minute, "ModuleRelease "+name+" "+phase, func() (bool, string) {
+		var p string
+		p, msg = w.release(name)
+		return p == phase && strings.Contains(msg, msgPart), p + ": " + msg
+	})
+	return msg
+}
+
+func (w *world) annotate(t *testing.T, gvr schema.GroupVersionResource, name, key, value string) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, key, value)
+	if _, err := w.dyn.Resource(gvr).Patch(context.Background(), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// corruptLayer flips bytes of the first layer of ref in the registry's
+// storage, as a tampered blob would be.
+func (w *world) corruptLayer(t *testing.T, ref string) {
+	t.Helper()
+	data, err := crane.Manifest(ref, crane.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Layers []struct{ Digest string } `json:"layers"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil || len(m.Layers) == 0 {
+		t.Fatalf("manifest of %s: %v %s", ref, err, data)
+	}
+	hex := strings.TrimPrefix(m.Layers[0].Digest, "sha256:")
+	p := filepath.Join(w.regData, "docker", "registry", "v2", "blobs", "sha256", hex[:2], hex, "data")
+	blob, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("the registry's blob file: %v", err)
+	}
+	for i := len(blob) / 2; i < len(blob)/2+8 && i < len(blob); i++ {
+		blob[i] ^= 0xff
+	}
+	if err := os.WriteFile(p, blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) sourceManifest(name string) string {
+	return `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleSource
+metadata: {name: ` + name + `}
+spec:
+  registry: {repo: ` + w.source + `, scheme: HTTP}
+`
+}
+
+// The issue's end-to-end story on the real API server and Docker Registry
+// v2: a release deploys from a source, updates follow the policy (Auto,
+// Manual with approval), a broken version is suspended while the previous
+// one keeps serving, and a pull override runs a re-pushed dev tag and
+// rolls back when removed.
+func TestReleasesEndToEnd(t *testing.T) {
+	w := newWorld(t)
+	mod := "hello" + strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return 'a' + r - '0'
+		}
+		return r
+	}, w.ns[len(w.ns)-5:])
+	w.publish(t, mod, "v1.0.0", nil)
+	w.startOperator(t, filepath.Join(w.work, "downloaded"), false)
+	w.apply(t, w.sourceManifest(w.ns))
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true, version: 1, settings: {replicas: 2}}
+`)
+	w.waitRelease(t, mod+"-v1.0.0", "Deployed", "")
+	w.waitVersion(t, mod, "v1.0.0")
+
+	// Auto: a new version on the channel rolls out.
+	w.publish(t, mod, "v1.1.0", nil)
+	w.waitRelease(t, mod+"-v1.1.0", "Deployed", "")
+	w.waitVersion(t, mod, "v1.1.0")
+	w.waitRelease(t, mod+"-v1.0.0", "Superseded", "")
+
+	// Manual: it waits for the approval annotation.
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha2
+kind: ModuleUpdatePolicy
+metadata: {name: `+w.ns+`-manual}
+spec: {releaseChannel: Stable, update: {mode: Manual}}
+`)
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true, version: 1, settings: {replicas: 2}, updatePolicy: `+w.ns+`-manual}
+`)
+	w.publish(t, mod, "v1.2.0", nil)
+	w.waitRelease(t, mod+"-v1.2.0", "Pending", "modules.deckhouse.io/approved")
+	if got := w.configMapVersion(mod); got != "v1.1.0" {
+		t.Fatalf("a Manual release ran before approval: %s", got)
+	}
+	w.annotate(t, releaseGVR, mod+"-v1.2.0", "modules.deckhouse.io/approved", "true")
+	w.waitRelease(t, mod+"-v1.2.0", "Deployed", "")
+	w.waitVersion(t, mod, "v1.2.0")
+
+	// A broken version (its hook fails) is suspended; v1.2.0 keeps serving.
+	w.publish(t, mod, "v1.2.1", map[string]string{
+		mod + "/hooks/fail.sh": "#!/bin/bash\nif [[ $1 == --config ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\necho 'broken on purpose' >&2\nexit 1\n",
+	})
+	w.waitRelease(t, mod+"-v1.2.1", "Pending", "")
+	w.annotate(t, releaseGVR, mod+"-v1.2.1", "modules.deckhouse.io/approved", "true")
+	msg := w.waitRelease(t, mod+"-v1.2.1", "Suspended", "converge failed")
+	if !strings.Contains(msg, "v1.2.0 keeps running") {
+		t.Errorf("suspended message %q does not say what runs", msg)
+	}
+	if got := w.configMapVersion(mod); got != "v1.2.0" {
+		t.Fatalf("after the broken release the module serves %q", got)
+	}
+	// A chart that does not render is refused before anything runs.
+	w.publish(t, mod, "v1.2.2", map[string]string{mod + "/templates/broken.yaml": "{{ required \"broken.value is required\" .Values.broken }}\n"})
+	w.waitRelease(t, mod+"-v1.2.2", "Pending", "")
+	w.annotate(t, releaseGVR, mod+"-v1.2.2", "modules.deckhouse.io/approved", "true")
+	w.waitRelease(t, mod+"-v1.2.2", "Suspended", "validation failed")
+	if got := w.configMapVersion(mod); got != "v1.2.0" {
+		t.Fatalf("after the bad chart the module serves %q", got)
+	}
+	// A layer whose bytes do not match its digest is refused at download.
+	w.publish(t, mod, "v1.2.3", nil)
+	w.corruptLayer(t, w.source+"/"+mod+":v1.2.3")
+	w.waitRelease(t, mod+"-v1.2.3", "Pending", "")
+	w.annotate(t, releaseGVR, mod+"-v1.2.3", "modules.deckhouse.io/approved", "true")
+	w.waitRelease(t, mod+"-v1.2.3", "Suspended", "download failed")
+	if got := w.configMapVersion(mod); got != "v1.2.0" {
+		t.Fatalf("after the tampered image the module serves %q", got)
+	}
+
+	// A pull override runs a dev tag, follows a re-push, and rolls back when removed.
+	ctx := context.Background()
+	w.publish(t, mod, "v9.0.0", nil)
+	if err := crane.Copy(w.source+"/"+mod+":v9.0.0", w.source+"/"+mod+":dev", crane.Insecure, crane.WithContext(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha2
+kind: ModulePullOverride
+metadata: {name: `+mod+`}
+spec: {imageTag: dev, scanInterval: 1s}
+`)
+	w.waitVersion(t, mod, "v9.0.0")
+	w.publish(t, mod, "v9.1.0", nil)
+	if err := crane.Copy(w.source+"/"+mod+":v9.1.0", w.source+"/"+mod+":dev", crane.Insecure, crane.WithContext(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	w.waitVersion(t, mod, "v9.1.0")
+	if err := w.dyn.Resource(overrideGVR).Delete(ctx, mod, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitVersion(t, mod, "v1.2.0")
+	testenv.WaitFor(t, time.Minute, "override gone", func() (bool, string) {
+		_, err := w.dyn.Resource(overrideGVR).Get(ctx, mod, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+}
