@@ -30,6 +30,7 @@ develop a module on a laptop, publish it to an OCI registry, and run it in a clu
 	addHooksCommands(root)
 	root.AddCommand(newRunCommand())
 	root.AddCommand(newOperatorCommand())
+	root.AddCommand(newStatusCommand())
 	root.AddGroup(&cobra.Group{ID: groupEnvironment, Title: "Local environment:"})
 	root.AddCommand(newDevCommand(), newVersionCommand())
 	for _, c := range root.Commands() {

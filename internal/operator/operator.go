@@ -20,6 +20,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -127,11 +128,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	scheme := kruntime.NewScheme()
-	for _, add := range []func(*kruntime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme, v1alpha2.AddToScheme} {
-		if err := add(scheme); err != nil {
-			return err
-		}
+	scheme, err := Scheme()
+	if err != nil {
+		return err
 	}
 	logger := logr.FromSlogHandler(o.Logger.Handler())
 	// controller-runtime's own packages log through its global logger.
@@ -191,4 +190,25 @@ func ensureNamespace(ctx context.Context, cfg *rest.Config, ns string) error {
 		return fmt.Errorf("namespace %s: %w", ns, err)
 	}
 	return nil
+}
+
+// Scheme knows the built-in kinds and the deckhouse.io kinds.
+func Scheme() (*kruntime.Scheme, error) {
+	scheme := kruntime.NewScheme()
+	for _, add := range []func(*kruntime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme, v1alpha2.AddToScheme} {
+		if err := add(scheme); err != nil {
+			return nil, err
+		}
+	}
+	return scheme, nil
+}
+
+// NewClient is a direct (uncached) client for the deckhouse.io kinds, for
+// commands that read once.
+func NewClient(cfg *rest.Config) (client.Client, error) {
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.Options{Scheme: scheme})
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/deckhand-dev/deckhand/api/crds"
 	"github.com/deckhand-dev/deckhand/internal/registry"
+	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 	"github.com/deckhand-dev/deckhand/internal/values"
 )
@@ -288,6 +289,19 @@ spec: {enabled: true, version: 1, settings: {replicas: 2}, updatePolicy: `+w.ns+
 	if got := w.configMapVersion(mod); got != "v1.2.0" {
 		t.Fatalf("after the broken release the module serves %q", got)
 	}
+	// `deckhand status` explains it from the objects.
+	c, err := NewClient(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := release.Explain(context.Background(), c, mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Version != "v1.2.0" || rep.Source != w.ns || rep.Policy == nil || rep.Policy.Mode != "Manual" || len(rep.Releases) != 4 || rep.Releases[0].Phase != "Suspended" {
+		t.Errorf("report: %+v (policy %+v)", rep, rep.Policy)
+	}
+
 	// A chart that does not render is refused before anything runs.
 	w.publish(t, mod, "v1.2.2", map[string]string{mod + "/templates/broken.yaml": "{{ required \"broken.value is required\" .Values.broken }}\n"})
 	w.waitRelease(t, mod+"-v1.2.2", "Pending", "")
