@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,9 +9,9 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
 
 	"github.com/deckhand-dev/deckhand/internal/localenv"
+	"github.com/deckhand-dev/deckhand/internal/module"
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/deckhand-dev/deckhand/internal/runtime"
 )
@@ -29,6 +26,7 @@ type devOptions struct {
 	channel       string
 	runModules    bool
 	namespace     string
+	devModules    []string
 }
 
 func newDevCommand() *cobra.Command {
@@ -44,14 +42,26 @@ minutes) and caches them; later runs are up in seconds. dev prints the
 KUBECONFIG to export and the registry address, then runs until Ctrl-C and
 stops everything it started.
 
-With --run-modules (the default) it also runs the modules of --modules-dir
-(examples/modules) the way ` + "`deckhand run`" + ` does, so their objects are in the
-API server and ` + "`kubectl get modules`" + ` lists them.`,
+With --run-modules (the default) it runs the whole module system on top: the
+modules of --modules-dir (examples/modules) are published to the registry as the
+module source "local" with a release channel, a ModuleSource, a ModuleUpdatePolicy
+(Auto) and an enabled ModuleConfig per module (those its values.yaml enables) are
+applied, and ` + "`deckhand operator`" + ` runs in this process: it scans the source,
+creates ModuleReleases, downloads and runs the modules. dev prints a summary once
+they serve (` + "`kubectl get modules,modulereleases,modulesources`" + ` and ` + "`deckhand status`" + `
+show the same).
+
+--module DIR adds a module of your own: it is published and enabled too, and
+re-published as the next patch version whenever its files change, so an edit rolls
+out as a new release within seconds.`,
 		Example: `  # everything on this machine, until Ctrl-C
   deckhand dev
 
   # start, converge the example modules once, print their state and stop
   deckhand dev --exit-when-ready
+
+  # your module in the inner loop: edit its files, watch the release roll out
+  deckhand dev --module ./my-module
 
   # only the control plane and the registry
   deckhand dev --modules-dir ""`,
@@ -67,7 +77,8 @@ API server and ` + "`kubectl get modules`" + ` lists them.`,
 	f.StringVar(&o.modulesDir, "modules-dir", "examples/modules", "publish every module under this directory to the registry as the source <registry>/modules (\"\" to skip)")
 	f.StringVar(&o.modulesVer, "modules-version", "v0.1.0", "version to publish the modules of --modules-dir as")
 	f.StringVar(&o.channel, "modules-channel", "stable", "release channel to point at that version")
-	f.BoolVar(&o.runModules, "run-modules", true, "also run the modules of --modules-dir against the control plane (deckhand run)")
+	f.BoolVar(&o.runModules, "run-modules", true, "run the module system: apply the source, policy and ModuleConfigs and run the operator")
+	f.StringArrayVar(&o.devModules, "module", nil, "a module directory of your own to publish, enable and re-publish on every change (repeatable)")
 	f.StringVarP(&o.namespace, "namespace", "n", runtime.DefaultNamespace, "namespace of the modules' Helm releases")
 	return cmd
 }
@@ -98,9 +109,10 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", env.ControlPlane.KubeconfigPath)
 	fmt.Fprintf(out, "# registry: %s (%s)\n", env.Registry.Addr, env.Registry.Kind)
+	source := env.Registry.Addr + "/modules"
+	var enabled []string
 	if o.modulesDir != "" {
 		if _, statErr := os.Stat(o.modulesDir); statErr == nil {
-			source := env.Registry.Addr + "/modules"
 			published, err := registry.PublishDir(ctx, o.modulesDir, source, o.modulesVer, o.channel)
 			for _, p := range published {
 				fmt.Fprintf(progress, "published %s %s to %s (channel %s)\n", p.Module, p.Version, source, o.channel)
@@ -109,15 +121,27 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 				_ = env.Stop()
 				return err
 			}
-			fmt.Fprintf(out, "# module source: %s (try: deckhand registry ls %s)\n", source, source)
+			enabled = enabledByDefault(o.modulesDir, published)
 		} else if cmd.Flags().Changed("modules-dir") {
 			_ = env.Stop()
 			return fmt.Errorf("--modules-dir %s: %w", o.modulesDir, statErr)
 		}
 	}
+	for _, dir := range o.devModules {
+		p, err := registry.PublishModule(ctx, dir, source, o.modulesVer, o.channel)
+		if err != nil {
+			_ = env.Stop()
+			return fmt.Errorf("--module %s: %w", dir, err)
+		}
+		fmt.Fprintf(progress, "published %s %s to %s (channel %s)\n", p.Module, p.Version, source, o.channel)
+		enabled = append(enabled, p.Module)
+	}
+	if len(enabled) > 0 || o.modulesDir != "" {
+		fmt.Fprintf(out, "# module source: %s (try: deckhand registry ls %s)\n", source, source)
+	}
 	var runErr error
-	if o.modulesDir != "" && o.runModules {
-		runErr = runDevModules(ctx, env.ControlPlane.Config, o, out, progress)
+	if len(enabled) > 0 && o.runModules {
+		runErr = runDevSystem(ctx, env.ControlPlane.Config, source, enabled, o, out, progress)
 	} else if !o.exitWhenReady {
 		fmt.Fprintln(progress, "ready; press Ctrl-C to stop")
 		<-ctx.Done()
@@ -153,38 +177,23 @@ func lockDevState(kubeconfig string) (func(), error) {
 	}, nil
 }
 
-// runDevModules runs the modules of o.modulesDir on the local control
-// plane: once with a summary under --exit-when-ready, else until ctx ends.
-func runDevModules(ctx context.Context, cfg *rest.Config, o devOptions, out, progress io.Writer) error {
-	if err := installRuntimeCRDs(ctx, cfg); err != nil {
-		if ctx.Err() != nil {
-			return nil // Ctrl-C while starting
-		}
-		return err
+// enabledByDefault is the published modules the modules directory's
+// values.yaml enables (<valuesKey>Enabled: true, addon-operator's rule).
+func enabledByDefault(dir string, published []*registry.PushResult) []string {
+	set, _ := module.Discover([]string{dir})
+	keys := map[string]string{}
+	for _, m := range set.Modules {
+		keys[m.Name] = m.ValuesKey
 	}
-	rt, err := runtime.New(runtime.Options{
-		ModulesDirs:   []string{o.modulesDir},
-		Namespace:     o.namespace,
-		ModuleConfigs: true,
-		RestConfig:    cfg,
-		Logger:        slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		return err
+	common := map[string]any{}
+	if len(set.Dirs) > 0 && set.Dirs[0].Values != nil {
+		common = set.Dirs[0].Values
 	}
-	if o.exitWhenReady {
-		sum, err := rt.RunOnce(ctx)
-		if err != nil {
-			return err
+	var out []string
+	for _, p := range published {
+		if on, _ := common[keys[p.Module]+"Enabled"].(bool); on {
+			out = append(out, p.Module)
 		}
-		if err := printSummary(out, "table", sum); err != nil {
-			return err
-		}
-		if sum.Failed > 0 {
-			return fmt.Errorf("%d module(s) of %s failed to converge", sum.Failed, o.modulesDir)
-		}
-		return nil
 	}
-	fmt.Fprintf(progress, "running the modules of %s (kubectl get modules); press Ctrl-C to stop\n", o.modulesDir)
-	return rt.Run(ctx)
+	return out
 }

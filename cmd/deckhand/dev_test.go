@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 // TestDevRunsUntilInterrupted runs `deckhand dev` as a user would: waits for
@@ -23,25 +25,28 @@ import (
 func TestDevRunsUntilInterrupted(t *testing.T) {
 	bin := deckhandBinary(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	cmd := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--modules-dir", "../../examples/modules")
+	// A module of the user's own, in the inner loop.
+	mine := filepath.Join(t.TempDir(), "my-module")
+	writeDevModule(t, mine, "first")
+	cmd := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--modules-dir", "../../examples/modules", "--module", mine, "-n", "dev-loop")
 	marker := markEnv(t, cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill() }()
 
 	lines := readLines(stdout)
-	exportLine := waitLine(t, lines, "export KUBECONFIG=", 10*time.Minute, &stderr)
+	exportLine := waitLine(t, lines, "export KUBECONFIG=", 10*time.Minute, stderr)
 	if got := strings.TrimPrefix(exportLine, "export KUBECONFIG="); got != kubeconfig {
 		t.Fatalf("export line names %q, want %q", got, kubeconfig)
 	}
-	regLine := waitLine(t, lines, "# registry: ", time.Minute, &stderr)
+	regLine := waitLine(t, lines, "# registry: ", time.Minute, stderr)
 	regAddr := strings.Fields(strings.TrimPrefix(regLine, "# registry: "))[0]
 
 	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "namespace", "default", "-o", "name").CombinedOutput()
@@ -57,7 +62,7 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 		t.Fatalf("registry /v2/ answered %s", resp.Status)
 	}
 	// The example modules are published as a module source with a stable channel.
-	srcLine := waitLine(t, lines, "# module source: ", time.Minute, &stderr)
+	srcLine := waitLine(t, lines, "# module source: ", time.Minute, stderr)
 	source := strings.Fields(strings.TrimPrefix(srcLine, "# module source: "))[0]
 	out, err = exec.Command(bin, "registry", "ls", source, "-o", "json").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "hello-world") {
@@ -67,6 +72,25 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "stable") || !strings.Contains(string(out), "v0.1.0") {
 		t.Fatalf("deckhand registry tags %s hello-world: %v\n%s", source, err, out)
 	}
+	// The whole system runs: the modules are Deployed from the source and
+	// kubectl lists them; an edit of the user's module rolls out.
+	waitLine(t, lines, "my-module ", 8*time.Minute, stderr)
+	out, err = exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "modules,modulereleases,modulesources").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hello-world-v0.1.0") || !strings.Contains(string(out), "my-module") {
+		t.Fatalf("kubectl get modules,modulereleases,modulesources: %v\n%s", err, out)
+	}
+	writeDevModule(t, mine, "second")
+	testenv.WaitFor(t, 2*time.Minute, "the edit serving", func() (bool, string) {
+		return strings.Contains(stderr.String(), "my-module v0.1.1 serving"), stderr.String()
+	})
+	out, err = exec.Command("kubectl", "--kubeconfig", kubeconfig, "-n", "dev-loop", "get", "configmap", "my-module", "-o", "jsonpath={.data.say}").CombinedOutput()
+	if err != nil || string(out) != "second" {
+		t.Fatalf("the edited module's ConfigMap says %q (%v)", out, err)
+	}
+	out, err = exec.Command(bin, "status", "my-module", "--kubeconfig", kubeconfig).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "v0.1.1") || !strings.Contains(string(out), "Superseded") {
+		t.Fatalf("deckhand status my-module: %v\n%s", err, out)
+	}
 	if children := markedPIDs(marker); len(children) < 3 {
 		t.Fatalf("expected etcd, kube-apiserver and docker-registry as children, found pids %v", children)
 	}
@@ -74,7 +98,7 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	waitExit(t, cmd, &stderr)
+	waitExit(t, cmd, stderr)
 	assertGone(t, marker)
 }
 
@@ -85,8 +109,9 @@ func TestDevExitWhenReady(t *testing.T) {
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	cmd := exec.Command(bin, "dev", "--exit-when-ready", "--kubeconfig-out", kubeconfig, "--modules-dir", "../../examples/modules", "-n", "dev-test")
 	marker := markEnv(t, cmd)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout bytes.Buffer
+	stderr := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
@@ -117,7 +142,7 @@ func TestDevExitWhenReady(t *testing.T) {
 	}
 	// The example modules ran: the summary lists them converged.
 	for _, m := range []string{"hello-world", "pod-reporter", "static-page", "greeter"} {
-		if !regexp.MustCompile(`(?m)^` + m + `\s+\d+\s+true\s+Ready\s`).MatchString(stdout.String()) {
+		if !regexp.MustCompile(`(?m)^` + m + `\s+local\s+v0\.1\.0\s+Deployed\s+Ready\s+true`).MatchString(stdout.String()) {
 			t.Errorf("module %s not Ready in the summary:\n%s", m, stdout.String())
 		}
 	}
@@ -136,7 +161,7 @@ func readLines(r interface{ Read([]byte) (int, error) }) <-chan string {
 	return ch
 }
 
-func waitLine(t *testing.T, lines <-chan string, prefix string, timeout time.Duration, stderr *bytes.Buffer) string {
+func waitLine(t *testing.T, lines <-chan string, prefix string, timeout time.Duration, stderr *syncBuffer) string {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -154,7 +179,7 @@ func waitLine(t *testing.T, lines <-chan string, prefix string, timeout time.Dur
 	}
 }
 
-func waitExit(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
+func waitExit(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -205,4 +230,14 @@ func assertGone(t *testing.T, marker string) {
 	if left := markedPIDs(marker); len(left) > 0 {
 		t.Errorf("processes still running after deckhand dev exited: %v", left)
 	}
+}
+
+// writeDevModule writes a module whose ConfigMap says say.
+func writeDevModule(t *testing.T, dir, say string) {
+	t.Helper()
+	testenv.WriteFiles(t, dir, map[string]string{
+		"module.yaml": "name: my-module\nweight: 500\n",
+		"Chart.yaml":  "apiVersion: v2\nname: my-module\nversion: 0.1.0\n",
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: my-module\n  namespace: {{ .Release.Namespace }}\ndata:\n  say: " + say + "\n",
+	})
 }

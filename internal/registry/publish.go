@@ -42,20 +42,43 @@ func PublishDir(ctx context.Context, dir, source, version, channel string, opts 
 		} else if err != nil {
 			return published, fmt.Errorf("checking %s: %w", modDir, err)
 		}
-		m, err := module.Load(modDir)
+		res, err := publishModule(ctx, client, modDir, source, version, channels)
 		if err != nil {
-			return published, fmt.Errorf("loading %s: %w", modDir, err)
-		}
-		art, err := Build(ctx, m, BuildOptions{Version: version})
-		if err != nil {
-			return published, fmt.Errorf("building %s: %w", modDir, err)
-		}
-		res, err := client.Push(ctx, source, art, PushOptions{Channels: channels, Force: true})
-		if err != nil {
-			return published, fmt.Errorf("pushing %s from %s to %s: %w", art.Module, modDir, source, err)
+			return published, err
 		}
 		published = append(published, res)
 	}
 	sort.Slice(published, func(i, j int) bool { return published[i].Module < published[j].Module })
 	return published, nil
+}
+
+// PublishModule builds the module in dir at version and pushes it to
+// source, pointing channel (if not empty) at it; like PublishDir, it
+// overwrites a version published with other content.
+func PublishModule(ctx context.Context, dir, source, version, channel string, opts ...Option) (*PushResult, error) {
+	client, err := NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	var channels []string
+	if channel != "" {
+		channels = []string{channel}
+	}
+	return publishModule(ctx, client, dir, source, version, channels)
+}
+
+func publishModule(ctx context.Context, client *Client, dir, source, version string, channels []string) (*PushResult, error) {
+	m, err := module.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", dir, err)
+	}
+	art, err := Build(ctx, m, BuildOptions{Version: version})
+	if err != nil {
+		return nil, fmt.Errorf("building %s: %w", dir, err)
+	}
+	res, err := client.Push(ctx, source, art, PushOptions{Channels: channels, Force: true})
+	if err != nil {
+		return nil, fmt.Errorf("pushing %s from %s to %s: %w", art.Module, dir, source, err)
+	}
+	return res, nil
 }

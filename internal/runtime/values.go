@@ -65,7 +65,11 @@ func (v *moduleValues) recompute(settings map[string]any, patches values.Patch, 
 		if err != nil {
 			return err
 		}
-		if err := values.Validate(v.mod.Schemas.Values, res.ModuleKey, mod); err != nil {
+		schema := v.mod.Schemas.Values
+		if v.registry != nil {
+			schema = v.mod.Schemas.WithRegistry().Values // the injected section is part of the values
+		}
+		if err := values.Validate(schema, res.ModuleKey, mod); err != nil {
 			return fmt.Errorf("values of module %s (schema %s): %w", v.mod.Name, v.mod.Schemas.ValuesFile, err)
 		}
 		res.Module = mod
