@@ -236,8 +236,8 @@ func assertGone(t *testing.T, marker string) {
 func writeDevModule(t *testing.T, dir, say string) {
 	t.Helper()
 	testenv.WriteFiles(t, dir, map[string]string{
-		"module.yaml": "name: my-module\nweight: 500\n",
-		"Chart.yaml":  "apiVersion: v2\nname: my-module\nversion: 0.1.0\n",
+		"module.yaml":       "name: my-module\nweight: 500\n",
+		"Chart.yaml":        "apiVersion: v2\nname: my-module\nversion: 0.1.0\n",
 		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: my-module\n  namespace: {{ .Release.Namespace }}\ndata:\n  say: " + say + "\n",
 	})
 }
