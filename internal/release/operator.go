@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/discovery"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -61,6 +62,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 			kubeVersion = v.GitVersion
 		}
 	}
+	// SkipNameValidation: a process may run the controllers more than once
+	// (one operator after another in tests and benchmarks);
+	// controller-runtime otherwise refuses a name it has seen.
 	c := mgr.GetClient()
 	src := &SourceReconciler{
 		Client: c, Registries: o.Registries, Interval: o.ScanInterval, Metrics: m,
@@ -82,7 +86,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		For(&v1alpha1.ModuleSource{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.ModuleConfig{}, allSources, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha2.ModuleUpdatePolicy{}, allSources, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}).
 		Complete(src); err != nil {
 		return err
 	}
@@ -119,6 +123,6 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Watches(&v1alpha1.Module{}, byName, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha2.ModulePullOverride{}, byName).
 		Watches(&v1alpha2.ModuleUpdatePolicy{}, byPolicy).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptr.To(true)}).
 		Complete(mod)
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -38,6 +39,8 @@ const (
 	reasonRegistryErr  = "RegistryError"
 	reasonScanned      = "Scanned"
 	sourceErrorRequeue = time.Minute
+	// scanParallelism bounds the modules of one source synced at once.
+	scanParallelism = 8
 )
 
 // SourceReconciler scans one ModuleSource: its module catalogue becomes
@@ -83,14 +86,24 @@ func (r *SourceReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	var entries []v1alpha1.AvailableModule
+	// Modules are independent: a few at a time, so a large source is not
+	// one long chain of API and registry round trips.
+	entries := make([]v1alpha1.AvailableModule, len(names))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, scanParallelism)
+	for i, name := range names {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			entries[i] = r.syncModule(ctx, c, &ms, name, configs[name])
+		})
+	}
+	wg.Wait()
 	failed := 0
-	for _, name := range names {
-		e := r.syncModule(ctx, c, &ms, name, configs[name])
+	for _, e := range entries {
 		if e.PullError != "" || e.Error != "" {
 			failed++
 		}
-		entries = append(entries, e)
 	}
 	r.Metrics.scan(ms.Name, "ok", time.Since(start))
 	r.Metrics.sourceModules.WithLabelValues(ms.Name).Set(float64(len(names)))
