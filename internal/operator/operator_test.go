@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/crane"
 	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -22,8 +23,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/deckhand-dev/deckhand/api/crds"
+	"github.com/deckhand-dev/deckhand/api/v1alpha1"
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
@@ -276,17 +279,33 @@ spec: {enabled: true, version: 1, settings: {replicas: 2}, updatePolicy: `+w.ns+
 	w.waitRelease(t, mod+"-v1.2.0", "Deployed", "")
 	w.waitVersion(t, mod, "v1.2.0")
 
-	// A broken version (its hook fails) is suspended; v1.2.0 keeps serving.
-	w.publish(t, mod, "v1.2.1", map[string]string{
+	// An update window that is not now defers a release; apply-now lets it go.
+	later := time.Now().UTC().Add(3 * time.Hour)
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha2
+kind: ModuleUpdatePolicy
+metadata: {name: `+w.ns+`-manual}
+spec: {releaseChannel: Stable, update: {mode: Auto, windows: [{from: "`+later.Format("15:04")+`", to: "`+later.Add(time.Minute).Format("15:04")+`"}]}}
+`)
+	w.publish(t, mod, "v1.2.1", nil)
+	w.waitRelease(t, mod+"-v1.2.1", "Pending", "release is waiting for the update window")
+	if got := w.configMapVersion(mod); got != "v1.2.0" {
+		t.Fatalf("a release outside its window ran: %s", got)
+	}
+	w.annotate(t, releaseGVR, mod+"-v1.2.1", "modules.deckhouse.io/apply-now", "true")
+	w.waitRelease(t, mod+"-v1.2.1", "Deployed", "")
+	w.waitVersion(t, mod, "v1.2.1")
+
+	// A broken version (its hook fails) is suspended; v1.2.1 keeps serving.
+	w.publish(t, mod, "v1.2.2", map[string]string{
 		mod + "/hooks/fail.sh": "#!/bin/bash\nif [[ $1 == --config ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\necho 'broken on purpose' >&2\nexit 1\n",
 	})
-	w.waitRelease(t, mod+"-v1.2.1", "Pending", "")
-	w.annotate(t, releaseGVR, mod+"-v1.2.1", "modules.deckhouse.io/approved", "true")
-	msg := w.waitRelease(t, mod+"-v1.2.1", "Suspended", "converge failed")
-	if !strings.Contains(msg, "v1.2.0 keeps running") {
+	w.waitRelease(t, mod+"-v1.2.2", "Pending", "")
+	w.annotate(t, releaseGVR, mod+"-v1.2.2", "modules.deckhouse.io/apply-now", "true")
+	msg := w.waitRelease(t, mod+"-v1.2.2", "Suspended", "converge failed")
+	if !strings.Contains(msg, "v1.2.1 keeps running") {
 		t.Errorf("suspended message %q does not say what runs", msg)
 	}
-	if got := w.configMapVersion(mod); got != "v1.2.0" {
+	if got := w.configMapVersion(mod); got != "v1.2.1" {
 		t.Fatalf("after the broken release the module serves %q", got)
 	}
 	// `deckhand status` explains it from the objects.
@@ -298,25 +317,25 @@ spec: {enabled: true, version: 1, settings: {replicas: 2}, updatePolicy: `+w.ns+
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Version != "v1.2.0" || rep.Source != w.ns || rep.Policy == nil || rep.Policy.Mode != "Manual" || len(rep.Releases) != 4 || rep.Releases[0].Phase != "Suspended" {
+	if rep.Version != "v1.2.1" || rep.Source != w.ns || rep.Policy == nil || rep.Policy.Mode != "Auto" || rep.Policy.Windows == "" || len(rep.Releases) != 5 || rep.Releases[0].Phase != "Suspended" {
 		t.Errorf("report: %+v (policy %+v)", rep, rep.Policy)
 	}
 
 	// A chart that does not render is refused before anything runs.
-	w.publish(t, mod, "v1.2.2", map[string]string{mod + "/templates/broken.yaml": "{{ required \"broken.value is required\" .Values.broken }}\n"})
-	w.waitRelease(t, mod+"-v1.2.2", "Pending", "")
-	w.annotate(t, releaseGVR, mod+"-v1.2.2", "modules.deckhouse.io/approved", "true")
-	w.waitRelease(t, mod+"-v1.2.2", "Suspended", "validation failed")
-	if got := w.configMapVersion(mod); got != "v1.2.0" {
+	w.publish(t, mod, "v1.2.3", map[string]string{mod + "/templates/broken.yaml": "{{ required \"broken.value is required\" .Values.broken }}\n"})
+	w.waitRelease(t, mod+"-v1.2.3", "Pending", "")
+	w.annotate(t, releaseGVR, mod+"-v1.2.3", "modules.deckhouse.io/apply-now", "true")
+	w.waitRelease(t, mod+"-v1.2.3", "Suspended", "validation failed")
+	if got := w.configMapVersion(mod); got != "v1.2.1" {
 		t.Fatalf("after the bad chart the module serves %q", got)
 	}
 	// A layer whose bytes do not match its digest is refused at download.
-	w.publish(t, mod, "v1.2.3", nil)
-	w.corruptLayer(t, w.source+"/"+mod+":v1.2.3")
-	w.waitRelease(t, mod+"-v1.2.3", "Pending", "")
-	w.annotate(t, releaseGVR, mod+"-v1.2.3", "modules.deckhouse.io/approved", "true")
-	w.waitRelease(t, mod+"-v1.2.3", "Suspended", "download failed")
-	if got := w.configMapVersion(mod); got != "v1.2.0" {
+	w.publish(t, mod, "v1.2.4", nil)
+	w.corruptLayer(t, w.source+"/"+mod+":v1.2.4")
+	w.waitRelease(t, mod+"-v1.2.4", "Pending", "")
+	w.annotate(t, releaseGVR, mod+"-v1.2.4", "modules.deckhouse.io/apply-now", "true")
+	w.waitRelease(t, mod+"-v1.2.4", "Suspended", "download failed")
+	if got := w.configMapVersion(mod); got != "v1.2.1" {
 		t.Fatalf("after the tampered image the module serves %q", got)
 	}
 
@@ -340,9 +359,110 @@ spec: {imageTag: dev, scanInterval: 1s}
 	if err := w.dyn.Resource(overrideGVR).Delete(ctx, mod, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	w.waitVersion(t, mod, "v1.2.0")
+	w.waitVersion(t, mod, "v1.2.1")
 	testenv.WaitFor(t, time.Minute, "override gone", func() (bool, string) {
 		_, err := w.dyn.Resource(overrideGVR).Get(ctx, mod, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
+}
+
+// Bad input gives a clear status on the object and runs nothing: an
+// unreachable registry, two sources offering one module without a choice,
+// a ModuleConfig naming a missing policy or a source that does not offer
+// the module.
+func TestBadSourcesAndConfigs(t *testing.T) {
+	w := newWorld(t)
+	mod := "bad" + strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return 'a' + r - '0'
+		}
+		return r
+	}, w.ns[len(w.ns)-5:])
+	w.publish(t, mod, "v1.0.0", nil)
+	w.startOperator(t, filepath.Join(w.work, "downloaded"), false)
+	ctx := context.Background()
+	c, err := NewClient(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Unreachable: a closed port.
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleSource
+metadata: {name: `+w.ns+`-gone}
+spec: {registry: {repo: 127.0.0.1:1/nothing, scheme: HTTP}}
+`)
+	var ms v1alpha1.ModuleSource
+	testenv.WaitFor(t, time.Minute, "the unreachable source's condition", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKey{Name: w.ns + "-gone"}, &ms); err != nil {
+			return false, err.Error()
+		}
+		cond := meta.FindStatusCondition(ms.Status.Conditions, release.ConditionScanned)
+		return cond != nil && cond.Status == metav1.ConditionFalse && strings.Contains(ms.Status.Message, "127.0.0.1:1"), ms.Status.Message
+	})
+
+	// Two sources offer the module and the ModuleConfig picks none.
+	w.apply(t, w.sourceManifest(w.ns+"-a"))
+	w.apply(t, w.sourceManifest(w.ns+"-b"))
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true}
+`)
+	var m v1alpha1.Module
+	testenv.WaitFor(t, time.Minute, "phase Conflict", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKey{Name: mod}, &m); err != nil {
+			return false, err.Error()
+		}
+		return m.Status.Phase == v1alpha1.ModulePhaseConflict, fmt.Sprintf("%s %v", m.Status.Phase, m.Properties.AvailableSources)
+	})
+	if w.configMapVersion(mod) != "" {
+		t.Fatal("a conflicting module runs")
+	}
+
+	// A source that does not offer it.
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true, source: nowhere}
+`)
+	testenv.WaitFor(t, time.Minute, "the missing source named", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKey{Name: mod}, &m); err != nil {
+			return false, err.Error()
+		}
+		for _, cond := range m.Status.Conditions {
+			if cond.Type == v1alpha1.ModuleConditionIsReady && strings.Contains(cond.Message, `"nowhere"`) {
+				return true, cond.Message
+			}
+		}
+		return false, fmt.Sprint(m.Status.Conditions)
+	})
+
+	// A missing policy: the release waits and says so; choosing one that exists deploys.
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true, source: `+w.ns+`-a, updatePolicy: nope}
+`)
+	testenv.WaitFor(t, time.Minute, "the source's entry names the missing policy", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKey{Name: w.ns + "-a"}, &ms); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range ms.Status.Modules {
+			if e.Name == mod {
+				return strings.Contains(e.PullError, "Update policy nope not found"), e.PullError
+			}
+		}
+		return false, fmt.Sprint(ms.Status.Modules)
+	})
+	if w.configMapVersion(mod) != "" {
+		t.Fatal("a module with a missing policy runs")
+	}
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true, source: `+w.ns+`-a}
+`)
+	w.waitRelease(t, mod+"-v1.0.0", "Deployed", "")
+	w.waitVersion(t, mod, "v1.0.0")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -79,7 +81,14 @@ func (r *ModuleReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{}, r.modulePhase(ctx, name, v1alpha1.ModulePhaseAvailable, "")
 	}
 	if _, conflict := ActiveSource(&mod, mc); conflict {
-		return reconcile.Result{}, r.modulePhase(ctx, name, v1alpha1.ModulePhaseConflict, msgSeveralSources)
+		return reconcile.Result{}, r.modulePhase(ctx, name, v1alpha1.ModulePhaseConflict, msgSeveralSources+" ("+strings.Join(mod.Properties.AvailableSources, ", ")+"): set spec.source in ModuleConfig "+name)
+	}
+	if src := mc.Spec.Source; src != "" && !slices.Contains(mod.Properties.AvailableSources, src) {
+		msg := fmt.Sprintf("ModuleConfig %s names the source %q, which does not offer the module", name, src)
+		if len(mod.Properties.AvailableSources) > 0 {
+			msg += " (offered by " + strings.Join(mod.Properties.AvailableSources, ", ") + ")"
+		}
+		return reconcile.Result{}, r.modulePhase(ctx, name, v1alpha1.ModulePhaseAvailable, msg)
 	}
 	deployed := deployedRelease(list.Items)
 	if deployed != nil {
