@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/hookserver"
 	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/output"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 const groupHooks = "hooks"
@@ -66,6 +68,21 @@ type hooksServeOptions struct {
 	logLevel       string
 	logFormat      string
 	hookTimeout    time.Duration
+	validating     webhookFlags
+	conversion     webhookFlags
+	webhookNS      string
+}
+
+// webhookFlags are shell-operator's flags of one webhook server.
+type webhookFlags struct {
+	configName, serviceName, cert, key, ca, address, port, url string
+}
+
+func (w webhookFlags) options(ns string, serve webhook.Serve) webhook.Options {
+	return webhook.Options{
+		ListenAddress: net.JoinHostPort(w.address, w.port), CertFile: w.cert, KeyFile: w.key, CAFile: w.ca,
+		ServiceName: w.serviceName, Namespace: ns, URL: w.url, ConfigurationName: w.configName, Serve: serve,
+	}
 }
 
 func newHooksServeCommand() *cobra.Command {
@@ -78,7 +95,16 @@ order, then kubernetes and schedule bindings through named queues. Serves /metri
 /metrics/hooks, /healthz and /readyz on --listen-address, and /debug/queues,
 /debug/snapshots/{hook} (full objects, Secrets included) on --debug-address,
 which defaults to loopback only.
-With --leader-elect only the holder of a Lease runs hooks.`,
+With --leader-elect only the holder of a Lease runs hooks.
+
+Hooks with kubernetesValidating / kubernetesMutating bindings are served over HTTPS
+on --validating-webhook-listen-port (9680), with kubernetesCustomResourceConversion
+bindings on --conversion-webhook-listen-port (9681), as shell-operator does: deckhand
+creates the ValidatingWebhookConfiguration / MutatingWebhookConfiguration and points
+the CRDs' spec.conversion at the Service (or at --*-webhook-url), with the CA bundle.
+Certificates are read from the --*-server-cert/--*-server-key files and reloaded when
+they change on disk; when the files are absent deckhand generates a CA and a
+certificate and injects that CA.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}
@@ -99,6 +125,25 @@ With --leader-elect only the holder of a Lease runs hooks.`,
 	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
 	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
 	f.DurationVar(&o.hookTimeout, "hook-timeout", 0, "kill a hook run (its whole process group) after this long and fail it; 0 = no limit, as shell-operator")
+	f.StringVar(&o.webhookNS, "webhook-namespace", envOr("SHELL_OPERATOR_NAMESPACE", os.Getenv("POD_NAMESPACE")), "namespace of the webhook Services (env SHELL_OPERATOR_NAMESPACE, POD_NAMESPACE)")
+	for _, w := range []struct {
+		flags                           *webhookFlags
+		prefix, env, svc, certDir, port string
+	}{
+		{&o.validating, "validating-webhook", "VALIDATING_WEBHOOK", "shell-operator-validating-svc", "/validating-certs", "9680"},
+		{&o.conversion, "conversion-webhook", "CONVERSION_WEBHOOK", "shell-operator-conversion-svc", "/conversion-certs", "9681"},
+	} {
+		if w.prefix == "validating-webhook" {
+			f.StringVar(&w.flags.configName, "validating-webhook-configuration-name", envOr("VALIDATING_WEBHOOK_CONFIGURATION_NAME", webhook.DefaultConfigurationName), "name of the Validating/MutatingWebhookConfiguration (env VALIDATING_WEBHOOK_CONFIGURATION_NAME)")
+		}
+		f.StringVar(&w.flags.serviceName, w.prefix+"-service-name", envOr(w.env+"_SERVICE_NAME", w.svc), "Service the API server calls (env "+w.env+"_SERVICE_NAME)")
+		f.StringVar(&w.flags.cert, w.prefix+"-server-cert", envOr(w.env+"_SERVER_CERT", w.certDir+"/tls.crt"), "serving certificate, reloaded on change; absent: generated (env "+w.env+"_SERVER_CERT)")
+		f.StringVar(&w.flags.key, w.prefix+"-server-key", envOr(w.env+"_SERVER_KEY", w.certDir+"/tls.key"), "serving key (env "+w.env+"_SERVER_KEY)")
+		f.StringVar(&w.flags.ca, w.prefix+"-ca", envOr(w.env+"_CA", w.certDir+"/ca.crt"), "CA bundle registered for the API server (env "+w.env+"_CA)")
+		f.StringVar(&w.flags.address, w.prefix+"-listen-address", envOr(w.env+"_LISTEN_ADDRESS", "0.0.0.0"), "listen address (env "+w.env+"_LISTEN_ADDRESS)")
+		f.StringVar(&w.flags.port, w.prefix+"-listen-port", envOr(w.env+"_LISTEN_PORT", w.port), "listen port (env "+w.env+"_LISTEN_PORT)")
+		f.StringVar(&w.flags.url, w.prefix+"-url", os.Getenv(w.env+"_URL"), "register this base URL instead of the Service (a webhook reached directly; env "+w.env+"_URL)")
+	}
 	f.StringVar(&o.metricsPrefix, "metrics-prefix", metrics.DefaultPrefix, `prefix of runtime metrics ("shell_operator_" for shell-operator's names)`)
 	return cmd
 }
@@ -136,7 +181,12 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 		ProxyHookJSONLogs: o.proxyHookJSON,
 
 		AccumulateUngroupedMetrics: o.accumulate,
+		Webhooks: []webhook.Options{
+			o.validating.options(o.webhookNS, webhook.ServeAdmission),
+			o.conversion.options(o.webhookNS, webhook.ServeConversion),
+		},
 	}
+	opts.Webhooks[1].ConfigurationName = o.validating.configName
 	if o.leaderElect {
 		if o.leaseNamespace == "" {
 			return fmt.Errorf("--leader-elect needs --lease-namespace (or POD_NAMESPACE)")

@@ -35,7 +35,7 @@ func (e *Engine) runTask(ctx context.Context, queueName string, t queue.Task) er
 	if t.Attempt <= 1 {
 		e.opts.Metrics.TaskWaitSeconds.WithLabelValues(h.Name, p.binding, queueName).Add(time.Since(t.QueuedAt).Seconds())
 	}
-	err := e.run(ctx, h, p.binding, queueName, p.contexts)
+	_, err := e.run(ctx, h, p.binding, queueName, p.contexts)
 	if e.opts.OnQueuedRun != nil && ctx.Err() == nil {
 		e.opts.OnQueuedRun(h, err)
 	}
@@ -63,7 +63,14 @@ func (e *Engine) runTask(ctx context.Context, queueName string, t queue.Task) er
 // fresh snapshots, and applies its outputs like a queued run. It counts in
 // the same metrics, with queueName as the queue label.
 func (e *Engine) Run(ctx context.Context, h *Hook, binding, queueName string, contexts []hook.BindingContext) error {
-	err := e.run(ctx, h, binding, queueName, contexts)
+	_, err := e.RunResult(ctx, h, binding, queueName, contexts)
+	return err
+}
+
+// RunResult is Run that also returns what the hook wrote (its admission or
+// conversion response), for runs outside the queues: webhook requests.
+func (e *Engine) RunResult(ctx context.Context, h *Hook, binding, queueName string, contexts []hook.BindingContext) (*hook.Result, error) {
+	res, err := e.run(ctx, h, binding, queueName, contexts)
 	labels := []string{h.Name, binding, queueName}
 	switch {
 	case err == nil:
@@ -71,16 +78,16 @@ func (e *Engine) Run(ctx context.Context, h *Hook, binding, queueName string, co
 	case ctx.Err() == nil:
 		e.opts.Metrics.HookRunErrors.WithLabelValues(labels...).Inc()
 	}
-	return err
+	return res, err
 }
 
 // run waits for the hook's rate limiter, reads fresh snapshots, runs the
 // hook and, only when it succeeded and every output file is valid, applies
 // the object patches, the metrics and then the owner's outputs.
-func (e *Engine) run(ctx context.Context, h *Hook, binding, queueName string, contexts []hook.BindingContext) error {
+func (e *Engine) run(ctx context.Context, h *Hook, binding, queueName string, contexts []hook.BindingContext) (*hook.Result, error) {
 	if h.limiter != nil {
 		if err := h.limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("hook %s: waiting for executionMinInterval: %w", h.Name, err)
+			return nil, fmt.Errorf("hook %s: waiting for executionMinInterval: %w", h.Name, err)
 		}
 	}
 	contexts = hook.RefreshSnapshots(contexts, func(b string) []hook.ObjectAndFilterResult {
@@ -97,7 +104,7 @@ func (e *Engine) run(ctx context.Context, h *Hook, binding, queueName string, co
 	if h.IO != nil {
 		in, out, err := h.IO.Prepare(h)
 		if err != nil {
-			return fmt.Errorf("hook %s: preparing its files: %w", h.Name, err)
+			return nil, fmt.Errorf("hook %s: preparing its files: %w", h.Name, err)
 		}
 		opts.Inputs, opts.Outputs = in, out
 	}
@@ -123,9 +130,9 @@ func (e *Engine) run(ctx context.Context, h *Hook, binding, queueName string, co
 		if res != nil {
 			e.applyOnHookError(ctx, h, res)
 		}
-		return runErr
+		return res, runErr
 	}
-	return e.applyOutputs(ctx, h, res)
+	return res, e.applyOutputs(ctx, h, res)
 }
 
 // applyOutputs parses every output file first, so a malformed file applies

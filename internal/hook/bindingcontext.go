@@ -66,6 +66,10 @@ type BindingContext struct {
 	// Group is the binding's group; a grouped context is written as
 	// {"binding","type":"Group","groupName","snapshots"}.
 	Group string
+	// Review is the AdmissionReview or ConversionReview of a webhook run.
+	Review json.RawMessage
+	// FromVersion and ToVersion are a conversion step's versions.
+	FromVersion, ToVersion string
 	// MonitorID identifies the watch a Synchronization came from, so the
 	// runtime can unlock that watch's events after the run; never written.
 	MonitorID string

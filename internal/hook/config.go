@@ -41,6 +41,12 @@ type Config struct {
 	// beforeDeleteHelm, afterDeleteHelm for module hooks; beforeAll, afterAll
 	// for global hooks). Empty for plain shell-operator hooks.
 	Lifecycle map[BindingType]int
+	// Validating, Mutating and Conversion are shell-operator's webhook
+	// bindings; they run synchronously from the webhook server, not from
+	// queues.
+	Validating []AdmissionBinding
+	Mutating   []AdmissionBinding
+	Conversion []ConversionBinding
 }
 
 // ScheduleBinding is one item of `schedule`.

@@ -193,7 +193,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown top", "configVersion: v1\nonStartup: 1\nonstartup: 2", []string{"hooks/x.sh: onstartup: unknown field"}},
 		{"onStartup float", "configVersion: v1\nonStartup: 1.5", []string{"hooks/x.sh: onStartup: must be an integer, got 1.5"}},
 		{"onStartup string", "configVersion: v1\nonStartup: '1'", []string{"onStartup: must be an integer, got string"}},
-		{"webhook", "configVersion: v1\nkubernetesValidating: [{name: a.b.c}]", []string{"hooks/x.sh: kubernetesValidating: admission and conversion webhook bindings are not supported"}},
+		{"webhook without rules", "configVersion: v1\nkubernetesValidating: [{name: a.b.c}]", []string{"hooks/x.sh: kubernetesValidating[0].rules: must have at least 1 item(s)"}},
+		{"webhook short name", "configVersion: v1\nkubernetesMutating: [{name: short, rules: [{operations: [CREATE], apiGroups: [''], apiVersions: [v1], resources: [pods]}]}]", []string{"kubernetesMutating[0].name: \"short\" must be a DNS name"}},
+		{"webhook bad policy", "configVersion: v1\nkubernetesValidating: [{name: a.b.c, failurePolicy: Sometimes, rules: [{operations: [CREATE], apiGroups: [''], apiVersions: [v1], resources: [pods]}]}]", []string{`kubernetesValidating[0].failurePolicy: "Sometimes" is not Ignore or Fail`}},
+		{"webhook unknown field", "configVersion: v1\nkubernetesValidating: [{name: a.b.c, rulez: []}]", []string{`kubernetesValidating[0]: json: unknown field "rulez"`}},
+		{"conversion without crdName", "configVersion: v1\nkubernetesCustomResourceConversion: [{name: c, conversions: [{fromVersion: v1, toVersion: v2}]}]", []string{"kubernetesCustomResourceConversion[0].crdName: is required"}},
 		{"mode hidden field", "configVersion: v1\nkubernetes: [{kind: Pod, mode: v0}]", []string{"hooks/x.sh: kubernetes[0].mode: unknown field"}},
 		{"missing kind", "configVersion: v1\nkubernetes: [{name: a}, {}]", []string{
 			"hooks/x.sh: kubernetes[0].kind: required", "hooks/x.sh: kubernetes[1].kind: required"}},

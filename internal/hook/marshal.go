@@ -120,6 +120,11 @@ func (bc BindingContext) fieldsV1() (jsonObject, error) {
 		}
 		out["snapshots"] = snaps
 	}
+	switch bc.BindingType {
+	case BindingValidating, BindingMutating, BindingConversion:
+		// Never grouped: a webhook run is one request.
+		return out, bc.webhookFieldsV1(out)
+	}
 	// A grouped context is always "Group", even for a Synchronization.
 	if bc.Group != "" {
 		out["type"] = jsonString(string(TypeGroup))

@@ -91,20 +91,10 @@ func lifecycleKeys(kind Kind) []string {
 	return keys
 }
 
-// unsupportedV1 are valid shell-operator v1 keys deckhand deliberately does
-// not run: admission and conversion webhooks (addon-operator modules ship
-// webhooks through their charts instead).
-var unsupportedV1 = []string{"kubernetesValidating", "kubernetesMutating", "kubernetesCustomResourceConversion"}
-
 func (w *walker) configV1(top map[string]any, kind Kind) Config {
 	cfg := Config{Version: ConfigV1}
-	allowed := append([]string{"configVersion", "onStartup", "schedule", "kubernetes", "settings"}, lifecycleKeys(kind)...)
-	for _, k := range unsupportedV1 {
-		if _, ok := top[k]; ok {
-			w.fail(k, "admission and conversion webhook bindings are not supported by deckhand")
-			delete(top, k)
-		}
-	}
+	allowed := append([]string{"configVersion", "onStartup", "schedule", "kubernetes", "settings",
+		string(BindingValidating), string(BindingMutating), string(BindingConversion)}, lifecycleKeys(kind)...)
 	w.object("", top, allowed...)
 	if len(top) < 2 {
 		w.fail("", "config has configVersion but no bindings or settings")
@@ -130,6 +120,7 @@ func (w *walker) configV1(top map[string]any, kind Kind) Config {
 			}
 		}
 	}
+	w.webhookBindings(top, &cfg)
 	w.checkIncludes(top, &cfg)
 	applyGroups(&cfg)
 	return cfg
@@ -233,6 +224,15 @@ func (w *walker) checkIncludes(top map[string]any, cfg *Config) {
 	}
 	for i, s := range cfg.Schedules {
 		check(index("schedule", i), s.IncludeSnapshotsFrom)
+	}
+	for i, b := range cfg.Validating {
+		check(index(string(BindingValidating), i), b.IncludeSnapshotsFrom)
+	}
+	for i, b := range cfg.Mutating {
+		check(index(string(BindingMutating), i), b.IncludeSnapshotsFrom)
+	}
+	for i, b := range cfg.Conversion {
+		check(index(string(BindingConversion), i), b.IncludeSnapshotsFrom)
 	}
 	_ = top
 }

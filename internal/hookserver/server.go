@@ -18,6 +18,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/queue"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 // Options configure a Server.
@@ -63,6 +64,10 @@ type Options struct {
 	// runs (counters accumulate, as before shell-operator v1.11) instead of
 	// replacing a hook's ungrouped series on every run (shell-operator today).
 	AccumulateUngroupedMetrics bool
+	// Webhooks are the webhook servers for hooks' admission and conversion
+	// bindings (shell-operator runs one for each); a server starts only
+	// when a hook has a binding it serves.
+	Webhooks []webhook.Options
 }
 
 type serverState int
@@ -199,7 +204,10 @@ func (s *Server) runHooks(ctx context.Context) {
 	s.mu.Unlock()
 	bootstrap(e, hooks)
 	e.Start(ctx)
+	var wg sync.WaitGroup
+	s.runWebhooks(ctx, &wg, e, hooks)
 	<-ctx.Done()
+	wg.Wait()
 	e.Stop()
 	s.mu.Lock()
 	s.engine = nil
