@@ -11,6 +11,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/operator"
 	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/runtime"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 type operatorOptions struct {
@@ -21,6 +22,7 @@ type operatorOptions struct {
 	logLevel    string
 	logFormat   string
 	leaderElect bool
+	webhook     webhookFlags
 }
 
 func newOperatorCommand() *cobra.Command {
@@ -70,6 +72,11 @@ on --metrics-bind-address, /healthz and /readyz on --health-probe-bind-address.`
 			if o.modulesDir != "" {
 				o.op.ModulesDirs = filepath.SplitList(o.modulesDir)
 			}
+			if o.webhook.address != "" {
+				wo := o.webhook.options(o.op.Namespace, webhook.ServeAll)
+				wo.ListenAddress = o.webhook.address
+				o.op.Webhook = &wo
+			}
 			return operator.Run(ctx, o.op)
 		},
 	}
@@ -90,6 +97,13 @@ on --metrics-bind-address, /healthz and /readyz on --health-probe-bind-address.`
 	f.DurationVar(&o.op.HookTimeout, "hook-timeout", runtime.DefaultHookTimeout, "kill a hook run after this long and fail it")
 	f.DurationVar(&o.op.Resync, "resync", runtime.DefaultResync, "reconcile every enabled module this often even when nothing changed")
 	f.BoolVar(&o.op.InstallCRDs, "install-crds", true, "create or update the deckhouse.io CRDs at start")
+	f.StringVar(&o.webhook.address, "webhook-listen-address", os.Getenv("WEBHOOK_LISTEN_ADDRESS"), `HTTPS address (host:port) of the webhook server for module hooks' admission and conversion bindings and the ModuleConfig check ("" = off)`)
+	f.StringVar(&o.webhook.serviceName, "webhook-service-name", envOr("WEBHOOK_SERVICE_NAME", "deckhand-webhook"), "Service the API server calls for the webhooks")
+	f.StringVar(&o.webhook.url, "webhook-url", os.Getenv("WEBHOOK_URL"), "register this base URL instead of the Service")
+	f.StringVar(&o.webhook.cert, "webhook-server-cert", envOr("WEBHOOK_SERVER_CERT", "/webhook-certs/tls.crt"), "serving certificate, reloaded on change; absent: generated")
+	f.StringVar(&o.webhook.key, "webhook-server-key", envOr("WEBHOOK_SERVER_KEY", "/webhook-certs/tls.key"), "serving key")
+	f.StringVar(&o.webhook.ca, "webhook-ca", envOr("WEBHOOK_CA", "/webhook-certs/ca.crt"), "CA bundle registered for the API server")
+	f.StringVar(&o.webhook.configName, "webhook-configuration-name", "deckhand-operator", "name of the Validating/MutatingWebhookConfiguration")
 	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
 	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
 	return cmd

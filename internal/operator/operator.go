@@ -32,6 +32,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/runtime"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 // DefaultLeaderElectionID names the Lease the replicas compete for.
@@ -67,6 +68,10 @@ type Options struct {
 	// Metrics gets the runtime's and the controllers' metrics (default:
 	// controller-runtime's registry, served on MetricsAddr).
 	Metrics prometheus.Registerer
+	// Webhook, when set, serves module hooks' admission and conversion
+	// bindings and deckhand's ModuleConfig check (Runner and clients are
+	// filled in).
+	Webhook *webhook.Options
 	// Ready is called once the leader's first converge is under way (tests).
 	Ready func()
 }
@@ -110,7 +115,20 @@ func Run(ctx context.Context, o Options) error {
 		metricsReg = ctrlmetrics.Registry
 	}
 	hookReg := prometheus.NewRegistry()
-	rt, err := runtime.New(runtime.Options{
+	var rt *runtime.Runtime
+	var webhooks []webhook.Options
+	var validators []webhook.Validator
+	if o.Webhook != nil {
+		direct, err := NewClient(o.RestConfig)
+		if err != nil {
+			return err
+		}
+		webhooks = []webhook.Options{*o.Webhook}
+		validators = []webhook.Validator{moduleConfigValidator(direct, func() settingsChecker { return rt })}
+	}
+	rt, err = runtime.New(runtime.Options{
+		Webhooks:       webhooks,
+		Validators:     validators,
 		ModulesDirs:    o.ModulesDirs,
 		GlobalHooksDir: o.GlobalHooksDir,
 		Modules:        mds,

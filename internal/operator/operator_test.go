@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 	"github.com/deckhand-dev/deckhand/internal/values"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -47,6 +49,7 @@ type world struct {
 	kube    kubernetes.Interface
 	dyn     dynamic.Interface
 	source  string // registry repository of the module source
+	webhook *webhook.Options
 	regData string // the registry's storage directory
 	work    string
 }
@@ -92,6 +95,7 @@ func (w *world) startOperator(t *testing.T, downloaded string, leaderElect bool)
 			HookTimeout:   time.Minute,
 			InstallCRDs:   true,
 			Metrics:       prometheus.NewRegistry(),
+			Webhook:       w.webhook,
 			Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		})
 		if err != nil && ctx.Err() == nil {
@@ -465,4 +469,74 @@ spec: {enabled: true, source: `+w.ns+`-a}
 `)
 	w.waitRelease(t, mod+"-v1.0.0", "Deployed", "")
 	w.waitVersion(t, mod, "v1.0.0")
+}
+
+// The ModuleConfig webhook: a bad `kubectl apply` fails at once with the
+// reason (unknown module, missing policy, settings the module's schema
+// refuses) and a good one goes through.
+func TestModuleConfigWebhook(t *testing.T) {
+	w := newWorld(t)
+	mod := "mcw" + strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return 'a' + r - '0'
+		}
+		return r
+	}, w.ns[len(w.ns)-5:])
+	w.publish(t, mod, "v1.0.0", map[string]string{mod + "/openapi/config-values.yaml": "type: object\nproperties:\n  replicas: {type: integer, default: 1, maximum: 3}\n"})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	cfgName := w.ns + "-operator"
+	kube := w.kube
+	t.Cleanup(func() {
+		// The configuration is cluster-wide and Fail: do not leave it behind.
+		_ = kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfgName, metav1.DeleteOptions{})
+	})
+	w.webhook = &webhook.Options{ListenAddress: addr, URL: "https://" + addr, ConfigurationName: cfgName}
+	w.startOperator(t, filepath.Join(w.work, "downloaded"), false)
+	w.apply(t, w.sourceManifest(w.ns))
+	testenv.WaitFor(t, time.Minute, "the webhook registered", func() (bool, string) {
+		_, err := kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(context.Background(), cfgName, metav1.GetOptions{})
+		return err == nil, fmt.Sprint(err)
+	})
+	applyErr := func(manifest string) error {
+		_, err := testenv.ApplyYAML(context.Background(), w.cfg, manifest)
+		return err
+	}
+	if err := applyErr(`apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: nosuchmodule` + w.ns[len(w.ns)-5:] + `}
+spec: {enabled: true}
+`); err == nil || !strings.Contains(err.Error(), "is unknown") {
+		t.Fatalf("an unknown module: %v", err)
+	}
+	testenv.WaitFor(t, time.Minute, "the module offered", func() (bool, string) {
+		var m v1alpha1.Module
+		c, _ := NewClient(w.cfg)
+		err := c.Get(context.Background(), client.ObjectKey{Name: mod}, &m)
+		return err == nil, fmt.Sprint(err)
+	})
+	if err := applyErr(`apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: ` + mod + `}
+spec: {enabled: true, updatePolicy: nope}
+`); err == nil || !strings.Contains(err.Error(), `ModuleUpdatePolicy "nope" not found`) {
+		t.Fatalf("a missing policy: %v", err)
+	}
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true, version: 1, settings: {replicas: 2}}
+`)
+	w.waitVersion(t, mod, "v1.0.0")
+	if err := applyErr(`apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: ` + mod + `}
+spec: {enabled: true, version: 1, settings: {replicas: 7}}
+`); err == nil || !strings.Contains(err.Error(), "replicas") {
+		t.Fatalf("settings over the maximum: %v", err)
+	}
 }

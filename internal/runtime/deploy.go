@@ -190,6 +190,7 @@ func (r *Runtime) unloadHooks(s *moduleState) {
 	s.hooks, s.plain, s.byName, s.started = nil, nil, nil, false
 	s.mu.Unlock()
 	r.engine.Remove(names...)
+	r.webhooksRemove(names)
 }
 
 // replace puts next where prev was (same name, same lane).

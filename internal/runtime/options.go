@@ -9,6 +9,7 @@ import (
 
 	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/queue"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 // Defaults of addon-operator that deckhand keeps.
@@ -74,6 +75,12 @@ type Options struct {
 	Bundle string
 	// Edition selects the accessibility entry (default "_default").
 	Edition string
+	// Webhooks are webhook servers for module hooks' admission and
+	// conversion bindings (none: such bindings are not served).
+	Webhooks []webhook.Options
+	// Validators are validating webhooks answered in Go, served by the
+	// first of Webhooks (deckhand's own ModuleConfig check).
+	Validators []webhook.Validator
 }
 
 func (o *Options) defaults() {

@@ -142,6 +142,7 @@ func (r *Runtime) ensureHooks(ctx context.Context, s *moduleState) error {
 		byName[h.Name] = ehs[i]
 	}
 	r.engine.Add(ehs...)
+	r.webhooksAdd(ehs)
 	s.mu.Lock()
 	s.hooks, s.byName, s.active = ehs, byName, true
 	s.plain = make([]*hook.Hook, len(ehs))
@@ -233,6 +234,7 @@ func (r *Runtime) disable(ctx context.Context, s *moduleState) error {
 	s.started, s.active = false, false
 	s.mu.Unlock()
 	r.engine.Remove(names...)
+	r.webhooksRemove(names)
 	s.vals.reset()
 	return nil
 }

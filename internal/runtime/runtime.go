@@ -25,6 +25,7 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/queue"
 	"github.com/deckhand-dev/deckhand/internal/values"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 // Task kinds of the runtime in the engine's queues.
@@ -55,7 +56,8 @@ type Runtime struct {
 	configOK bool
 	discover []error // modules that failed to load
 
-	swaps map[string]*swap // pending Deploy, by module
+	swaps    map[string]*swap // pending Deploy, by module
+	webhooks []*webhook.Server
 	// registries are the registry values of downloaded modules, by module.
 	registries map[string]*values.Registry
 
@@ -140,6 +142,9 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.newWebhooks(); err != nil {
+		return nil, err
+	}
 	r.status = newStatusWriter(dyn, kc, opts.ModuleConfigs, opts.Logger)
 	if err := r.discoverAll(); err != nil {
 		return nil, err
@@ -192,6 +197,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	wg.Go(func() { r.convergeLoop(ctx) })
 	wg.Go(func() { r.resyncLoop(ctx) })
 	wg.Go(func() { r.status.run(ctx) })
+	r.runWebhooks(ctx, &wg)
 	r.requestConverge("startup")
 	<-ctx.Done()
 	wg.Wait()

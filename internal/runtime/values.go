@@ -85,23 +85,48 @@ func (v *moduleValues) recompute(settings map[string]any, patches values.Patch, 
 func (v *moduleValues) setConfig(settings map[string]any, version int) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	converted, to, err := v.convertAndCheck(settings, version)
+	if err != nil {
+		return to, err
+	}
+	return to, v.recompute(converted, v.patches, v.global)
+}
+
+// checkConfig is setConfig that takes nothing: would these settings be
+// accepted (an admission check)?
+func (v *moduleValues) checkConfig(settings map[string]any, version int) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	converted, _, err := v.convertAndCheck(settings, version)
+	if err != nil {
+		return err
+	}
+	_, err = values.Build(values.Input{
+		ModuleName: v.mod.Name, Schemas: v.mod.Schemas, CommonStatic: v.common, Static: v.mod.StaticValues,
+		Config: converted, Global: v.global, Registry: v.registry,
+	})
+	return err
+}
+
+// convertAndCheck converts settings to the current version and checks
+// their CEL rules (oldSelf: the settings in use, once there are some).
+func (v *moduleValues) convertAndCheck(settings map[string]any, version int) (map[string]any, int, error) {
 	if settings == nil {
 		settings = map[string]any{}
 	}
 	converted, to, err := v.conversions.Convert(settings, version)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	// Rules see the settings with their defaults, as the schema does;
-	// oldSelf is the settings in use, once there are some.
+	// Rules see the settings with their defaults, as the schema does.
 	var old map[string]any
 	if len(v.settings) > 0 {
 		old = values.ApplyDefaults(v.mod.Schemas.Config, v.settings)
 	}
 	if err := values.ValidateRules(v.mod.Schemas.Config, values.ApplyDefaults(v.mod.Schemas.Config, converted), old); err != nil {
-		return to, fmt.Errorf("settings of module %s: %w", v.mod.Name, err)
+		return nil, to, fmt.Errorf("settings of module %s: %w", v.mod.Name, err)
 	}
-	return to, v.recompute(converted, v.patches, v.global)
+	return converted, to, nil
 }
 
 // withGlobal recomputes with new global values (a global hook or the

@@ -131,3 +131,35 @@ func (s *Server) runAdmission(ctx context.Context, e *admissionEntry, review []b
 	}
 	return ParseAdmissionResponse(res.AdmissionResponse, e.mutating)
 }
+
+// serveValidator answers a request of a Go validator.
+func (s *Server) serveValidator(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	v := s.validators[r.URL.Path]
+	s.mu.RUnlock()
+	if v == nil {
+		http.Error(w, "no validator at "+r.URL.Path, http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &review); err != nil || review.Request == nil {
+		http.Error(w, "not an admission.k8s.io/v1 AdmissionReview", http.StatusBadRequest)
+		return
+	}
+	start := time.Now()
+	resp := v.Func(r.Context(), review.Request)
+	resp.UID = review.Request.UID
+	result := "denied"
+	if resp.Allowed {
+		result = "allowed"
+	}
+	s.metrics.seconds.WithLabelValues("deckhand", v.Name).Observe(time.Since(start).Seconds())
+	s.metrics.requests.WithLabelValues("deckhand", v.Name, result).Inc()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
+}

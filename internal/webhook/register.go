@@ -29,6 +29,20 @@ func (s *Server) register(ctx context.Context) error {
 	for name := range s.conversion {
 		crds = append(crds, name)
 	}
+	validators := make([]string, 0, len(s.validators))
+	for p := range s.validators {
+		validators = append(validators, p)
+	}
+	sort.Strings(validators)
+	var own []admissionv1.ValidatingWebhook
+	for _, p := range validators {
+		v := s.validators[p]
+		own = append(own, admissionv1.ValidatingWebhook{
+			Name: v.Name, ClientConfig: s.admissionClientConfig(p, ca), Rules: v.Rules, FailurePolicy: ptr.To(v.FailurePolicy),
+			MatchPolicy: ptr.To(admissionv1.Equivalent), SideEffects: ptr.To(admissionv1.SideEffectClassNone),
+			TimeoutSeconds: ptr.To(int32(10)), AdmissionReviewVersions: []string{"v1"},
+		})
+	}
 	s.mu.RUnlock()
 	sort.Slice(entries, func(i, j int) bool { return entries[i].path < entries[j].path })
 	sort.Strings(crds)
@@ -53,12 +67,17 @@ func (s *Server) register(ctx context.Context) error {
 			AdmissionReviewVersions: []string{"v1"}, MatchConditions: b.MatchConditions,
 		})
 	}
-	if s.opts.Kube != nil && len(validating) > 0 {
+	validating = append(validating, own...)
+	// Applied even when empty: a hook removed must not leave its webhook
+	// registered (its requests would fail). A conversion-only server leaves
+	// the admission configurations to its sibling.
+	admission := s.opts.Kube != nil && s.opts.Serve != ServeConversion
+	if admission {
 		if err := s.applyValidating(ctx, validating); err != nil {
 			return fmt.Errorf("ValidatingWebhookConfiguration %s: %w", s.opts.ConfigurationName, err)
 		}
 	}
-	if s.opts.Kube != nil && len(mutating) > 0 {
+	if admission {
 		if err := s.applyMutating(ctx, mutating); err != nil {
 			return fmt.Errorf("MutatingWebhookConfiguration %s: %w", s.opts.ConfigurationName, err)
 		}
@@ -88,6 +107,9 @@ func (s *Server) applyValidating(ctx context.Context, hooks []admissionv1.Valida
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := c.Get(ctx, s.opts.ConfigurationName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
+			if len(hooks) == 0 {
+				return nil
+			}
 			_, err = c.Create(ctx, &admissionv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: s.opts.ConfigurationName}, Webhooks: hooks}, metav1.CreateOptions{})
 			return err
 		}
@@ -105,6 +127,9 @@ func (s *Server) applyMutating(ctx context.Context, hooks []admissionv1.Mutating
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := c.Get(ctx, s.opts.ConfigurationName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
+			if len(hooks) == 0 {
+				return nil
+			}
 			_, err = c.Create(ctx, &admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: s.opts.ConfigurationName}, Webhooks: hooks}, metav1.CreateOptions{})
 			return err
 		}

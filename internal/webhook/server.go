@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	"k8s.io/client-go/kubernetes"
 
@@ -92,6 +94,19 @@ type Server struct {
 	admission  map[string]*admissionEntry // by path
 	conversion map[string]*crdConversions // by CRD name
 	slots      map[string]*semaphore.Weighted
+	validators map[string]*Validator // by path
+	changed    chan struct{}         // bindings changed: register again
+}
+
+// Validator is a validating webhook answered in Go (deckhand's own, such as
+// the ModuleConfig check), served beside the hooks' bindings.
+type Validator struct {
+	// Name is the webhook name (a DNS name with three segments).
+	Name          string
+	Rules         []admissionregistrationv1.RuleWithOperations
+	FailurePolicy admissionregistrationv1.FailurePolicyType
+	// Func answers one request; Allowed false with a Result message rejects.
+	Func func(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse
 }
 
 type admissionEntry struct {
@@ -118,7 +133,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, admission: map[string]*admissionEntry{}, conversion: map[string]*crdConversions{}, slots: map[string]*semaphore.Weighted{}}
+	s := &Server{opts: opts, admission: map[string]*admissionEntry{}, conversion: map[string]*crdConversions{},
+		slots: map[string]*semaphore.Weighted{}, validators: map[string]*Validator{}, changed: make(chan struct{}, 1)}
 	var err error
 	if opts.CertFile != "" && !exists(opts.CertFile) && !opts.RequireCertFiles {
 		opts.Logger.Info("no webhook certificate on disk: generating a CA and a certificate", "certFile", opts.CertFile)
@@ -156,8 +172,10 @@ func (s *Server) hosts() []string {
 	return append(out, "localhost", "127.0.0.1")
 }
 
-// Add registers the webhook bindings of hooks (others are ignored).
+// Add registers the webhook bindings of hooks (others are ignored); a
+// running server registers them with the API server at once.
 func (s *Server) Add(hooks ...*engine.Hook) {
+	defer s.notify()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, h := range hooks {
@@ -196,11 +214,61 @@ func (s *Server) Add(hooks ...*engine.Hook) {
 	}
 }
 
+// Remove takes the bindings of the named hooks out (a module disabled).
+func (s *Server) Remove(names ...string) {
+	if len(names) == 0 {
+		return
+	}
+	defer s.notify()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gone := map[string]bool{}
+	for _, n := range names {
+		gone[n] = true
+		delete(s.slots, n)
+	}
+	for p, e := range s.admission {
+		if gone[e.h.Name] {
+			delete(s.admission, p)
+		}
+	}
+	for crd, c := range s.conversion {
+		kept := c.steps[:0]
+		for _, st := range c.steps {
+			if !gone[st.h.Name] {
+				kept = append(kept, st)
+			}
+		}
+		c.steps = kept
+		if len(kept) == 0 {
+			delete(s.conversion, crd)
+		}
+	}
+}
+
+// AddValidator serves a validating webhook answered in Go.
+func (s *Server) AddValidator(v Validator) {
+	defer s.notify()
+	if v.FailurePolicy == "" {
+		v.FailurePolicy = admissionregistrationv1.Fail
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.validators["/deckhand/"+v.Name] = &v
+}
+
+func (s *Server) notify() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
 // HasWebhooks reports whether any hook added has a webhook binding.
 func (s *Server) HasWebhooks() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.admission)+len(s.conversion) > 0
+	return len(s.admission)+len(s.conversion)+len(s.validators) > 0
 }
 
 // Run listens, registers the webhook configurations and CRD conversions,
@@ -214,6 +282,7 @@ func (s *Server) Run(ctx context.Context) error {
 	mux.HandleFunc("/validate/", s.serveAdmission)
 	mux.HandleFunc("/mutate/", s.serveAdmission)
 	mux.HandleFunc("/convert/", s.serveConversion)
+	mux.HandleFunc("/deckhand/", s.serveValidator)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	srv := &http.Server{
 		Handler:           mux,
@@ -234,10 +303,26 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Wait()
 		return err
 	}
+	// Drain the notification of the bindings registered just now.
 	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-	case err = <-certErr:
+	case <-s.changed:
+	default:
+	}
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err = <-serveErr:
+			break loop
+		case err = <-certErr:
+			break loop
+		case <-s.changed:
+			if rerr := s.register(ctx); rerr != nil && ctx.Err() == nil {
+				s.opts.Logger.Error("registering webhooks; retrying", "error", rerr)
+				time.AfterFunc(5*time.Second, s.notify)
+			}
+		}
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
