@@ -3,11 +3,18 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/deckhand-dev/deckhand/internal/testenv"
+	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
 
 // A version deployed into a running runtime replaces the previous one; a
@@ -57,4 +64,51 @@ func TestDeploySwapsAndRollsBack(t *testing.T) {
 		t.Fatalf("after the failed v3: %v", d)
 	}
 	e.waitModule(t, "dep-swap", phaseIs("Ready"))
+}
+
+// A module hook's validating binding is served while the module is
+// enabled: a ConfigMap the hook refuses cannot be created.
+func TestModuleHookWebhook(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, mergeFiles(chartModule("guarded", 100, `  ok: "yes"`), map[string]string{
+		"guarded/hooks/guard.sh": `#!/bin/bash
+if [[ $1 == --config ]]; then cat <<CFG
+configVersion: v1
+kubernetesValidating:
+- name: guard.` + e.ns + `.example.com
+  rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps], scope: Namespaced}]
+  namespace: {labelSelector: {matchLabels: {kubernetes.io/metadata.name: ` + e.ns + `}}}
+  labelSelector: {matchLabels: {guarded: "yes"}}
+CFG
+exit 0; fi
+echo '{"allowed": false, "message": "guarded by the module"}' > "$VALIDATING_RESPONSE_PATH"
+`,
+	}))
+	addr := freeLoopback(t)
+	cfgName := e.ns + "-modules"
+	t.Cleanup(func() {
+		_ = e.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfgName, metav1.DeleteOptions{})
+	})
+	e.applyModuleConfig(t, "guarded", map[string]any{"enabled": true})
+	e.start(t, dir, func(o *Options) {
+		o.Webhooks = []webhook.Options{{ListenAddress: addr, URL: "https://" + addr, ConfigurationName: cfgName}}
+	})
+	e.waitModule(t, "guarded", phaseIs("Ready"))
+	testenv.WaitFor(t, time.Minute, "the module's webhook refusing", func() (bool, string) {
+		_, err := e.kube.CoreV1().ConfigMaps(e.ns).Create(context.Background(), &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Labels: map[string]string{"guarded": "yes"}},
+		}, metav1.CreateOptions{})
+		return err != nil && strings.Contains(err.Error(), "guarded by the module"), fmt.Sprint(err)
+	})
+}
+
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
 }

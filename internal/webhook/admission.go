@@ -66,7 +66,7 @@ func ParseAdmissionResponse(data []byte, mutating bool) (*admissionv1.AdmissionR
 
 func (s *Server) serveAdmission(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
-	e := s.admission[r.URL.EscapedPath()]
+	e := s.admission[r.URL.Path]
 	s.mu.RUnlock()
 	if e == nil {
 		http.Error(w, "no admission hook at "+r.URL.Path, http.StatusNotFound)

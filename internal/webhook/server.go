@@ -194,11 +194,11 @@ func (s *Server) Add(hooks ...*engine.Hook) {
 			cfg.Conversion = nil
 		}
 		for _, b := range cfg.Validating {
-			p := "/validate/" + url.PathEscape(h.Name) + "/" + b.Name
+			p := "/validate/" + pathName(h.Name) + "/" + b.Name
 			s.admission[p] = &admissionEntry{h: h, b: b, path: p}
 		}
 		for _, b := range cfg.Mutating {
-			p := "/mutate/" + url.PathEscape(h.Name) + "/" + b.Name
+			p := "/mutate/" + pathName(h.Name) + "/" + b.Name
 			s.admission[p] = &admissionEntry{h: h, b: b, mutating: true, path: p}
 		}
 		for _, b := range cfg.Conversion {
@@ -264,6 +264,10 @@ func (s *Server) notify() {
 	}
 }
 
+// pathName puts a hook name ("module/hooks/a.sh") in one URL path segment
+// without escapes, which proxies and clients may normalise away.
+func pathName(hookName string) string { return strings.ReplaceAll(hookName, "/", ":") }
+
 // HasWebhooks reports whether any hook added has a webhook binding.
 func (s *Server) HasWebhooks() bool {
 	s.mu.RLock()
@@ -303,11 +307,8 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Wait()
 		return err
 	}
-	// Drain the notification of the bindings registered just now.
-	select {
-	case <-s.changed:
-	default:
-	}
+	// A notification still pending may be of bindings added while the
+	// first registration ran: registering once more is harmless.
 loop:
 	for {
 		select {
