@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,12 +45,7 @@ func BenchmarkPushToServing(b *testing.B) {
 	ns := testenv.Namespace(b, cp.Config, "p2s")
 	source := reg.Addr + "/" + ns + "/modules"
 	// Module objects are cluster-wide: each run has its own module.
-	mod := "pushed" + strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return 'a' + r - '0'
-		}
-		return r
-	}, ns[len(ns)-5:])
+	mod := testenv.ModuleName("pushed", ns)
 	work := b.TempDir()
 	publish := func(version string) time.Duration {
 		dir := filepath.Join(work, version)
@@ -141,16 +135,11 @@ func BenchmarkSourceScan200(b *testing.B) {
 	// 200 modules: index tag + release image on stable (the scan does not
 	// read module images).
 	names := make([]string, n)
-	prefix := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return 'a' + r - '0'
-		}
-		return r
-	}, ns[len(ns)-5:])
+	prefix := testenv.ModuleName("scan", ns)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i := range names {
-		names[i] = fmt.Sprintf("scan%s%03d", prefix, i)
+		names[i] = fmt.Sprintf("%s%03d", prefix, i)
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()

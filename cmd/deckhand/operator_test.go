@@ -75,12 +75,7 @@ func TestOperatorLeaderKilledMidDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	source := reg.Addr + "/" + ns + "/modules"
-	mod := "killme" + strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return 'a' + r - '0'
-		}
-		return r
-	}, ns[len(ns)-5:])
+	mod := testenv.ModuleName("killme", ns)
 	work := t.TempDir()
 	publish := func(version string, hook string) {
 		t.Helper()

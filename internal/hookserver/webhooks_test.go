@@ -3,7 +3,6 @@ package hookserver
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -17,16 +16,6 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 	"github.com/deckhand-dev/deckhand/internal/webhook"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
-}
 
 // The webhook bindings of shell-operator hooks on the real API server: a
 // validating hook rejects a bad object with its message and accepts a good
@@ -111,7 +100,7 @@ kubernetesCustomResourceConversion:
 to_full=$(jq -r '.[0].review.request.desiredAPIVersion' "$BINDING_CONTEXT_PATH")
 jq --arg to "$to_full" --arg step "${from##*/}->${to##*/}" '{convertedObjects: [.[0].review.request.objects[] | .apiVersion = $to | .spec.steps = ((.spec.steps // []) + [$step])]}' "$BINDING_CONTEXT_PATH" > "$CONVERSION_RESPONSE_PATH"`)
 
-	vAddr, cAddr := freeAddr(t), freeAddr(t)
+	vAddr, cAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	name := ns + "-hooks"
 	startServer(t, dir, func(o *Options) {
 		o.Webhooks = []webhook.Options{

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,12 +239,7 @@ spec:
 // rolls back when removed.
 func TestReleasesEndToEnd(t *testing.T) {
 	w := newWorld(t)
-	mod := "hello" + strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return 'a' + r - '0'
-		}
-		return r
-	}, w.ns[len(w.ns)-5:])
+	mod := testenv.ModuleName("hello", w.ns)
 	w.publish(t, mod, "v1.0.0", nil)
 	w.startOperator(t, filepath.Join(w.work, "downloaded"), false)
 	w.apply(t, w.sourceManifest(w.ns))
@@ -376,12 +370,7 @@ spec: {imageTag: dev, scanInterval: 1s}
 // the module.
 func TestBadSourcesAndConfigs(t *testing.T) {
 	w := newWorld(t)
-	mod := "bad" + strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return 'a' + r - '0'
-		}
-		return r
-	}, w.ns[len(w.ns)-5:])
+	mod := testenv.ModuleName("bad", w.ns)
 	w.publish(t, mod, "v1.0.0", nil)
 	w.startOperator(t, filepath.Join(w.work, "downloaded"), false)
 	ctx := context.Background()
@@ -476,19 +465,9 @@ spec: {enabled: true, source: `+w.ns+`-a}
 // refuses) and a good one goes through.
 func TestModuleConfigWebhook(t *testing.T) {
 	w := newWorld(t)
-	mod := "mcw" + strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return 'a' + r - '0'
-		}
-		return r
-	}, w.ns[len(w.ns)-5:])
+	mod := testenv.ModuleName("mcw", w.ns)
 	w.publish(t, mod, "v1.0.0", map[string]string{mod + "/openapi/config-values.yaml": "type: object\nproperties:\n  replicas: {type: integer, default: 1, maximum: 3}\n"})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
+	addr := testenv.FreeAddr(t)
 	cfgName := w.ns + "-operator"
 	kube := w.kube
 	t.Cleanup(func() {

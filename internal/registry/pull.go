@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync/atomic"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/zstd"
 )
@@ -40,21 +41,26 @@ func (c *Client) Pull(ctx context.Context, source, module, versionOrChannel, dir
 	if err != nil {
 		return nil, err
 	}
-	src, version, ref := mv.src, mv.version, mv.bundle
+	return c.pullRef(ctx, mv.src, module, mv.version, mv.bundle, dir, opts)
+}
+
+// pullRef downloads the image at ref and unpacks it into dir, recording
+// label (a version or a tag) in the pull marker.
+func (c *Client) pullRef(ctx context.Context, src name.Repository, module, label string, ref name.Reference, dir string, opts PullOptions) (*PullResult, error) {
 	img, err := c.remoteImage(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("module %s %s: %w", module, version, err)
+		return nil, fmt.Errorf("module %s %s: %w", module, label, err)
 	}
 	d, err := img.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
 	uo := UnpackOptions{Limits: opts.Limits, Force: opts.Force,
-		Marker: PullMarker{Source: src.Name(), Module: module, Version: version, Digest: d.String()}}
+		Marker: PullMarker{Source: src.Name(), Module: module, Version: label, Digest: d.String()}}
 	if err := UnpackImage(img, dir, uo, opts.Progress); err != nil {
-		return nil, fmt.Errorf("module %s %s (%s): %w", module, version, ref, err)
+		return nil, fmt.Errorf("module %s %s (%s): %w", module, label, ref, err)
 	}
-	return &PullResult{Source: src.Name(), Module: module, Version: version, Digest: d.String(), Dir: dir}, nil
+	return &PullResult{Source: src.Name(), Module: module, Version: label, Digest: d.String(), Dir: dir}, nil
 }
 
 // UnpackImage extracts all layers of img into dir (see UnpackTars), reporting
@@ -156,20 +162,7 @@ func (c *Client) PullTag(ctx context.Context, source, module, tag, dir string, o
 	if err != nil {
 		return nil, err
 	}
-	img, err := c.remoteImage(ctx, ref)
-	if err != nil {
-		return nil, fmt.Errorf("module %s tag %s: %w", module, tag, err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", ref, err)
-	}
-	uo := UnpackOptions{Limits: opts.Limits, Force: opts.Force,
-		Marker: PullMarker{Source: src.Name(), Module: module, Version: tag, Digest: d.String()}}
-	if err := UnpackImage(img, dir, uo, opts.Progress); err != nil {
-		return nil, fmt.Errorf("module %s tag %s (%s): %w", module, tag, ref, err)
-	}
-	return &PullResult{Source: src.Name(), Module: module, Version: tag, Digest: d.String(), Dir: dir}, nil
+	return c.pullRef(ctx, src, module, tag, ref, dir, opts)
 }
 
 // TagDigest returns the manifest digest SOURCE/MODULE:TAG points at now

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,7 +84,7 @@ exit 0; fi
 echo '{"allowed": false, "message": "guarded by the module"}' > "$VALIDATING_RESPONSE_PATH"
 `,
 	}))
-	addr := freeLoopback(t)
+	addr := testenv.FreeAddr(t)
 	cfgName := e.ns + "-modules"
 	t.Cleanup(func() {
 		_ = e.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfgName, metav1.DeleteOptions{})
@@ -101,14 +100,4 @@ echo '{"allowed": false, "message": "guarded by the module"}' > "$VALIDATING_RES
 		}, metav1.CreateOptions{})
 		return err != nil && strings.Contains(err.Error(), "guarded by the module"), fmt.Sprint(err)
 	})
-}
-
-func freeLoopback(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
 }

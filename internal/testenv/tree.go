@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,4 +70,32 @@ func ReadFiles(t testing.TB, dir string) map[string]File {
 		t.Fatalf("reading %s: %v", dir, err)
 	}
 	return out
+}
+
+// ModuleName is prefix followed by the random tail of a test namespace,
+// digits turned into letters: a module name (cluster-wide objects are
+// named after it) that round-trips through its camelCase values key and
+// differs between tests sharing an API server.
+func ModuleName(prefix, ns string) string {
+	tail := ns
+	if len(tail) > 5 {
+		tail = tail[len(tail)-5:]
+	}
+	return prefix + strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return 'a' + r - '0'
+		}
+		return r
+	}, tail)
+}
+
+// FreeAddr returns a loopback host:port free at the time of the call.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
 }

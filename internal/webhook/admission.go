@@ -72,6 +72,15 @@ func (s *Server) serveAdmission(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no admission hook at "+r.URL.Path, http.StatusNotFound)
 		return
 	}
+	s.answerReview(w, r, e.h.Name, e.b.Name, func(ctx context.Context, body []byte, _ *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+		return s.admit(ctx, e, body)
+	})
+}
+
+// answerReview reads an AdmissionReview, answers it with answer and counts
+// the request for hookName and binding.
+func (s *Server) answerReview(w http.ResponseWriter, r *http.Request, hookName, binding string,
+	answer func(ctx context.Context, body []byte, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -83,17 +92,16 @@ func (s *Server) serveAdmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	resp := s.admit(r.Context(), e, body)
+	resp := answer(r.Context(), body, review.Request)
 	resp.UID = review.Request.UID
-	s.metrics.seconds.WithLabelValues(e.h.Name, e.b.Name).Observe(time.Since(start).Seconds())
+	s.metrics.seconds.WithLabelValues(hookName, binding).Observe(time.Since(start).Seconds())
 	result := "denied"
 	if resp.Allowed {
 		result = "allowed"
 	}
-	s.metrics.requests.WithLabelValues(e.h.Name, e.b.Name, result).Inc()
-	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
+	s.metrics.requests.WithLabelValues(hookName, binding, result).Inc()
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
+	_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
 }
 
 // admit runs the hook for one review; a failure answers per failurePolicy.
@@ -141,25 +149,7 @@ func (s *Server) serveValidator(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no validator at "+r.URL.Path, http.StatusNotFound)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil || review.Request == nil {
-		http.Error(w, "not an admission.k8s.io/v1 AdmissionReview", http.StatusBadRequest)
-		return
-	}
-	start := time.Now()
-	resp := v.Func(r.Context(), review.Request)
-	resp.UID = review.Request.UID
-	result := "denied"
-	if resp.Allowed {
-		result = "allowed"
-	}
-	s.metrics.seconds.WithLabelValues("deckhand", v.Name).Observe(time.Since(start).Seconds())
-	s.metrics.requests.WithLabelValues("deckhand", v.Name, result).Inc()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
+	s.answerReview(w, r, "deckhand", v.Name, func(ctx context.Context, _ []byte, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+		return v.Func(ctx, req)
+	})
 }
