@@ -83,11 +83,11 @@ func printReport(out, tw io.Writer, r *release.Report) error {
 	}
 	line("Source", src)
 	line("Version", dash(r.Version))
-	ready := "not ready"
-	if r.Ready {
-		ready = "ready"
+	phase := dash(r.Phase)
+	if !r.Ready && r.Enabled {
+		phase += " (not ready)"
 	}
-	line("Phase", dash(r.Phase)+", "+ready)
+	line("Phase", phase)
 	if p := r.Policy; p != nil {
 		pol := fmt.Sprintf("%s: channel %s, mode %s", p.Name, p.Channel, p.Mode)
 		if p.Windows != "" {

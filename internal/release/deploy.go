@@ -77,7 +77,7 @@ func (r *ModuleReconciler) runVersion(ctx context.Context, mr *v1alpha1.ModuleRe
 		return err
 	}
 	r.Metrics.deployedVersion(mr.Spec.ModuleName, mr.Spec.Version)
-	return r.moduleDeployed(ctx, mr.Spec.ModuleName, mr.Labels[v1alpha1.LabelSource], mr.Spec.Version, "")
+	return r.moduleDeployed(ctx, mr, "")
 }
 
 // deployRelease downloads, validates and runs a release; the previous
@@ -135,7 +135,7 @@ func (r *ModuleReconciler) deployRelease(ctx context.Context, mr, previous *v1al
 		r.Log.Warn("removing old versions from disk", "module", name, "error", err)
 	}
 	r.Recorder.Eventf(mr, "Normal", "Deployed", "module %s %s deployed and converged in %s", name, version, time.Since(start).Round(time.Millisecond))
-	return r.moduleDeployed(ctx, name, mr.Labels[v1alpha1.LabelSource], version, mr.Labels[v1alpha1.LabelUpdatePolicy])
+	return r.moduleDeployed(ctx, mr, mr.Labels[v1alpha1.LabelUpdatePolicy])
 }
 
 // markDeployed sets the release Deployed, labels it status=deployed and

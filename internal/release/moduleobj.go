@@ -56,10 +56,14 @@ func (r *ModuleReconciler) modulePhase(ctx context.Context, name, phase, msg str
 	})
 }
 
-// moduleDeployed records which source and version run.
-func (r *ModuleReconciler) moduleDeployed(ctx context.Context, name, source, version, policy string) error {
-	return r.updateModule(ctx, name, func(p *v1alpha1.ModuleProperties) {
-		p.Source, p.Version = source, version
+// moduleDeployed records which source, version and weight run.
+func (r *ModuleReconciler) moduleDeployed(ctx context.Context, mr *v1alpha1.ModuleRelease, policy string) error {
+	version := mr.Spec.Version
+	return r.updateModule(ctx, mr.Spec.ModuleName, func(p *v1alpha1.ModuleProperties) {
+		p.Source, p.Version = mr.Labels[v1alpha1.LabelSource], version
+		if mr.Spec.Weight != 0 {
+			p.Weight = mr.Spec.Weight
+		}
 		if policy != "" {
 			p.UpdatePolicy = policy
 		}

@@ -76,9 +76,13 @@ func (r *Runtime) Deploy(ctx context.Context, md ModuleDir) error {
 	r.mu.Unlock()
 	if cfg != nil {
 		mc := cfg.module(name)
-		if _, err := vals.setConfig(mc.Settings, mc.Version); err != nil {
+		version, err := vals.setConfig(mc.Settings, mc.Version)
+		if err != nil {
 			return &DeployError{Module: name, Dir: dir, Err: err}
 		}
+		// The config was read before this module ran here: say now which
+		// settings version it took.
+		r.status.configStatus(name, mc, version, nil)
 	}
 	if err := vals.withGlobal(r.global.values()); err != nil {
 		return &DeployError{Module: name, Dir: dir, Err: err}
