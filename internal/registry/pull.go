@@ -21,6 +21,10 @@ type PullOptions struct {
 	// Force replaces a non-empty dir that deckhand did not pull (see
 	// PullMarkerFile).
 	Force bool
+	// Digest, when set, pulls the image by this manifest digest rather than
+	// by its tag: the digest a signature was verified for, so a tag moved
+	// in between cannot slip in other content.
+	Digest string
 }
 
 // PullResult says what Pull unpacked.
@@ -47,6 +51,13 @@ func (c *Client) Pull(ctx context.Context, source, module, versionOrChannel, dir
 // pullRef downloads the image at ref and unpacks it into dir, recording
 // label (a version or a tag) in the pull marker.
 func (c *Client) pullRef(ctx context.Context, src name.Repository, module, label string, ref name.Reference, dir string, opts PullOptions) (*PullResult, error) {
+	if opts.Digest != "" {
+		d, err := name.NewDigest(ref.Context().Name()+"@"+opts.Digest, c.nameOptions()...)
+		if err != nil {
+			return nil, fmt.Errorf("digest %s: %w", opts.Digest, err)
+		}
+		ref = d
+	}
 	img, err := c.remoteImage(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("module %s %s: %w", module, label, err)
