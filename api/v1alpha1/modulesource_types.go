@@ -50,6 +50,46 @@ type ModuleSourceSpec struct {
 	// Deprecated: use a ModuleUpdatePolicy.
 	// +optional
 	ReleaseChannel string `json:"releaseChannel,omitempty"`
+
+	// Verification is a deckhand extension (DKP manifests leave it out):
+	// the signatures the operator requires before it unpacks a module from
+	// this source.
+	// +optional
+	Verification *ModuleSourceVerification `json:"verification,omitempty"`
+}
+
+// Verification modes of a ModuleSource.
+const (
+	VerificationEnforce = "Enforce"
+	VerificationWarn    = "Warn"
+	VerificationOff     = "Off"
+)
+
+// ModuleSourceVerification says which keys must sign a source's modules.
+type ModuleSourceVerification struct {
+	// Mode is Enforce (an unsigned, wrongly signed or tampered release is
+	// Suspended and the running version stays), Warn (it deploys, with a
+	// warning condition and event) or Off.
+	// +kubebuilder:validation:Enum=Enforce;Warn;Off
+	// +kubebuilder:default=Enforce
+	// +optional
+	Mode string `json:"mode,omitempty"`
+
+	// PublicKeys are PEM public keys (ECDSA P-256 or ed25519); a signature
+	// by any of them is accepted (several at once for key rotation).
+	// +optional
+	PublicKeys []string `json:"publicKeys,omitempty"`
+
+	// PublicKeysSecretRef names a Secret whose data values are PEM public
+	// keys, added to PublicKeys.
+	// +optional
+	PublicKeysSecretRef *SecretReference `json:"publicKeysSecretRef,omitempty"`
+}
+
+// SecretReference names a Secret.
+type SecretReference struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
 }
 
 // ModuleSourceRegistry is how to reach the registry.

@@ -25,7 +25,7 @@ func newModuleCommand() *cobra.Command {
 	}
 	cmd.AddCommand(newModuleInitCommand(), newModuleLintCommand(), newModuleRenderCommand())
 	cmd.AddCommand(newModuleTestCommand())
-	cmd.AddCommand(newModuleBuildCommand(), newModulePushCommand())
+	cmd.AddCommand(newModuleBuildCommand(), newModulePushCommand(), newModuleSignCommand())
 	return cmd
 }
 

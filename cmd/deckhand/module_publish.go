@@ -124,6 +124,7 @@ func newModulePushCommand() *cobra.Command {
 		channels []string
 		force    bool
 		fromDir  string
+		signKey  string
 	)
 	cmd := &cobra.Command{
 		Use:   "push [DIR]",
@@ -156,11 +157,23 @@ refused unless --force; the same content again is a no-op.`,
 			} else if art, err = a.build(cmd, moduleDirArg(args), c); err != nil {
 				return err
 			}
+			var key *registry.SigningKey
+			if signKey != "" {
+				if key, err = loadSigningKeyFile(signKey); err != nil {
+					return err
+				}
+			}
 			progress, finish := f.progressFunc(cmd.ErrOrStderr(), "pushing "+art.Module+" "+art.Version)
 			res, err := c.Push(cmd.Context(), repo, art, registry.PushOptions{Channels: channels, Force: force, Progress: progress})
 			finish()
 			if err != nil {
 				return err
+			}
+			if key != nil {
+				if _, err := c.Sign(cmd.Context(), repo, art.Module, art.Version, key); err != nil {
+					return fmt.Errorf("pushed, but signing failed: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "signed %s %s with key %s\n", art.Module, art.Version, key.KeyID)
 			}
 			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
 				output.Row(w, "REFERENCE", "DIGEST")
@@ -188,6 +201,7 @@ refused unless --force; the same content again is a no-op.`,
 	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output format: "+output.Formats)
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite the version if it was published with different content")
 	cmd.Flags().StringVar(&fromDir, "layout", "", "push an OCI layout written by `module build` instead of building DIR")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the module and release images with this key (cosign's format with $COSIGN_PASSWORD, or PEM)")
 	_ = cmd.MarkFlagRequired("repo")
 	return cmd
 }

@@ -93,6 +93,7 @@ func newRegistryCommand() *cobra.Command {
 		newRegistryInspectCommand(f),
 		newRegistryPullCommand(f),
 		newRegistryChannelCommand(f),
+		newRegistryVerifyCommand(f),
 	)
 	return cmd
 }
@@ -184,9 +185,10 @@ func newRegistryInspectCommand(f *registryFlags) *cobra.Command {
 
 func newRegistryPullCommand(f *registryFlags) *cobra.Command {
 	var (
-		dir    string
-		force  bool
-		limits registry.UnpackLimits
+		dir        string
+		force      bool
+		limits     registry.UnpackLimits
+		verifyKeys []string
 	)
 	cmd := &cobra.Command{
 		Use:   "pull SOURCE MODULE VERSION|CHANNEL",
@@ -205,8 +207,22 @@ unless --force.`,
 			if dir == "" {
 				dir = args[1]
 			}
+			po := registry.PullOptions{Limits: limits, Force: force}
+			if len(verifyKeys) > 0 {
+				vk, err := loadVerifyKeyFiles(verifyKeys)
+				if err != nil {
+					return err
+				}
+				// Checked before a byte is unpacked; the verified digest is pulled.
+				vr, err := c.Verify(cmd.Context(), args[0], args[1], args[2], vk)
+				if err != nil {
+					return fmt.Errorf("not pulled: %w", err)
+				}
+				po.Digest = vr.Bundle.Digest
+			}
 			progress, finish := f.progressFunc(cmd.ErrOrStderr(), "pulling "+args[1]+" "+args[2])
-			res, err := c.Pull(cmd.Context(), args[0], args[1], args[2], filepath.Clean(dir), registry.PullOptions{Progress: progress, Limits: limits, Force: force})
+			po.Progress = progress
+			res, err := c.Pull(cmd.Context(), args[0], args[1], args[2], filepath.Clean(dir), po)
 			finish()
 			if np := (*registry.NotPulledError)(nil); errors.As(err, &np) {
 				return fmt.Errorf("%w; pass --force to replace it", err)
@@ -224,6 +240,7 @@ unless --force.`,
 	cmd.Flags().BoolVar(&force, "force", false, "replace DIR even if it is not a directory deckhand pulled (its content is deleted)")
 	cmd.Flags().Int64Var(&limits.MaxFileSize, "max-file-size", 256<<20, "refuse an archive with a file larger than this many bytes")
 	cmd.Flags().Int64Var(&limits.MaxTotalSize, "max-total-size", 1<<30, "refuse an archive larger than this many bytes unpacked")
+	cmd.Flags().StringArrayVar(&verifyKeys, "verify-key", nil, "pull only if a signature by this public key covers the version (repeatable)")
 	return cmd
 }
 

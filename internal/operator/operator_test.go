@@ -519,3 +519,97 @@ spec: {enabled: true, version: 1, settings: {replicas: 7}}
 		t.Fatalf("settings over the maximum: %v", err)
 	}
 }
+
+// Signed modules: with Enforce, an unsigned release, one signed by an
+// unknown key and one re-pushed after signing are Suspended while the
+// previous version keeps serving; a second key is accepted after rotation
+// without downtime; Warn deploys an unsigned release with a warning.
+func TestSignedReleases(t *testing.T) {
+	w := newWorld(t)
+	mod := testenv.ModuleName("signed", w.ns)
+	keyA, pubA := genKey(t)
+	keyB, pubB := genKey(t)
+	ctx := context.Background()
+	rc, err := registry.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(version string, key *registry.SigningKey) {
+		t.Helper()
+		if _, err := rc.Sign(ctx, w.source, mod, version, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	source := func(mode string, keys ...[]byte) string {
+		var b strings.Builder
+		for _, k := range keys {
+			b.WriteString("    - |\n")
+			for _, line := range strings.Split(strings.TrimSpace(string(k)), "\n") {
+				b.WriteString("      " + line + "\n")
+			}
+		}
+		return w.sourceManifest(w.ns) + "  verification:\n    mode: " + mode + "\n    publicKeys:\n" + b.String()
+	}
+	w.publish(t, mod, "v1.0.0", nil)
+	sign("v1.0.0", keyA)
+	w.startOperator(t, filepath.Join(w.work, "downloaded"), false)
+	w.apply(t, source("Enforce", pubA))
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
+kind: ModuleConfig
+metadata: {name: `+mod+`}
+spec: {enabled: true}
+`)
+	w.waitRelease(t, mod+"-v1.0.0", "Deployed", "")
+	w.waitVersion(t, mod, "v1.0.0")
+
+	w.publish(t, mod, "v1.1.0", nil) // unsigned
+	w.waitRelease(t, mod+"-v1.1.0", "Suspended", "verification failed")
+	w.publish(t, mod, "v1.1.1", nil)
+	sign("v1.1.1", keyB) // a key the source does not trust
+	w.waitRelease(t, mod+"-v1.1.1", "Suspended", "none by the trusted keys")
+	w.publish(t, mod, "v1.1.2", nil)
+	sign("v1.1.2", keyA)
+	w.publish(t, mod, "v1.1.2", map[string]string{mod + "/templates/extra.yaml": "# re-pushed after signing\n"})
+	w.waitRelease(t, mod+"-v1.1.2", "Suspended", "verification failed")
+	if got := w.configMapVersion(mod); got != "v1.0.0" {
+		t.Fatalf("after three refused releases the module serves %q", got)
+	}
+
+	// Rotation: both keys trusted, a release signed by the new one deploys.
+	w.apply(t, source("Enforce", pubA, pubB))
+	w.publish(t, mod, "v1.1.3", nil)
+	sign("v1.1.3", keyB)
+	w.waitRelease(t, mod+"-v1.1.3", "Deployed", "")
+	w.waitVersion(t, mod, "v1.1.3")
+
+	// Warn: an unsigned release deploys, and says so.
+	w.apply(t, source("Warn", pubA, pubB))
+	w.publish(t, mod, "v1.1.4", nil)
+	w.waitRelease(t, mod+"-v1.1.4", "Deployed", "")
+	w.waitVersion(t, mod, "v1.1.4")
+	var mr v1alpha1.ModuleRelease
+	c, err := NewClient(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: mod + "-v1.1.4"}, &mr); err != nil {
+		t.Fatal(err)
+	}
+	cond := meta.FindStatusCondition(mr.Status.Conditions, release.ConditionSignatureVerified)
+	if cond == nil || cond.Status != metav1.ConditionFalse {
+		t.Fatalf("Warn mode condition: %+v", mr.Status.Conditions)
+	}
+}
+
+func genKey(t *testing.T) (*registry.SigningKey, []byte) {
+	t.Helper()
+	priv, pub, err := registry.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := registry.LoadSigningKey(priv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, pub
+}

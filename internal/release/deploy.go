@@ -45,9 +45,20 @@ func (r *ModuleReconciler) fetch(ctx context.Context, mr *v1alpha1.ModuleRelease
 		if err != nil {
 			return md, nil, &stageError{"download", err}
 		}
+		ver, err := r.sourceVerification(ctx, &ms)
+		if err != nil {
+			return md, nil, &stageError{"verification", err}
+		}
+		// Signatures are checked before a byte is unpacked, and the digest
+		// they cover is what is pulled.
+		digest, warning, err := ver.check(ctx, c, ms.Spec.Registry.Repo, name, version)
+		if err != nil {
+			return md, nil, &stageError{"verification", err}
+		}
+		r.recordVerification(ctx, mr, ver, warning)
 		// Pull checks every blob against its digest and unpacks into a
 		// fresh directory that replaces md.Dir only when complete.
-		res, err = c.Pull(ctx, ms.Spec.Registry.Repo, name, version, md.Dir, registry.PullOptions{Force: true})
+		res, err = c.Pull(ctx, ms.Spec.Registry.Repo, name, version, md.Dir, registry.PullOptions{Force: true, Digest: digest})
 		if err != nil {
 			return md, nil, &stageError{"download", err}
 		}

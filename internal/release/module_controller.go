@@ -32,7 +32,9 @@ type Runner interface {
 // deploys the one whose turn it is, or the tag of its ModulePullOverride.
 // Requests are named after the module.
 type ModuleReconciler struct {
-	Client     ctrl.Client
+	Client ctrl.Client
+	// APIReader reads what the operator does not cache (Secrets of keys).
+	APIReader  ctrl.Reader
 	Registries *Registries
 	Store      Store
 	Runner     Runner

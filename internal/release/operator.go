@@ -91,7 +91,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	mod := &ModuleReconciler{
-		Client: c, Registries: o.Registries, Store: o.Store, Runner: o.Runner, Metrics: m, KubeVersion: kubeVersion,
+		Client: c, APIReader: mgr.GetAPIReader(), Registries: o.Registries, Store: o.Store, Runner: o.Runner, Metrics: m, KubeVersion: kubeVersion,
 		Recorder: mgr.GetEventRecorderFor("deckhand-release"), Log: o.Logger.With("controller", "modulerelease"),
 	}
 	byName := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {

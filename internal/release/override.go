@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -132,7 +133,23 @@ func (r *ModuleReconciler) runTag(ctx context.Context, ms *v1alpha1.ModuleSource
 		if err != nil {
 			return err
 		}
-		res, err := c.PullTag(ctx, ms.Spec.Registry.Repo, name, mpo.Spec.ImageTag, md.Dir, registry.PullOptions{Force: true})
+		ver, err := r.sourceVerification(ctx, ms)
+		if err != nil {
+			return &stageError{"verification", err}
+		}
+		digest := ""
+		if ver.mode != "" {
+			sr, verr := c.VerifyTag(ctx, ms.Spec.Registry.Repo, name, mpo.Spec.ImageTag, ver.keys)
+			switch {
+			case verr == nil:
+				digest = sr.Digest
+			case ver.mode == v1alpha1.VerificationEnforce || !errors.Is(verr, registry.ErrNotSigned):
+				return &stageError{"verification", verr}
+			default:
+				r.Recorder.Event(mpo, "Warning", "Unverified", verr.Error()+" (deployed: the source's verification mode is Warn)")
+			}
+		}
+		res, err := c.PullTag(ctx, ms.Spec.Registry.Repo, name, mpo.Spec.ImageTag, md.Dir, registry.PullOptions{Force: true, Digest: digest})
 		if err != nil {
 			return &stageError{"download", err}
 		}
