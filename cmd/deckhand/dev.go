@@ -27,6 +27,8 @@ type devOptions struct {
 	runModules    bool
 	namespace     string
 	devModules    []string
+	publicKey     []byte // of the dev signing key; the dev source enforces it
+	signer        registry.Option
 }
 
 func newDevCommand() *cobra.Command {
@@ -50,6 +52,10 @@ applied, and ` + "`deckhand operator`" + ` runs in this process: it scans the so
 creates ModuleReleases, downloads and runs the modules. dev prints a summary once
 they serve (` + "`kubectl get modules,modulereleases,modulesources`" + ` and ` + "`deckhand status`" + `
 show the same).
+
+Everything dev publishes is signed with a key it generates once (signing.key and
+signing.pub next to the kubeconfig), and the source "local" enforces that key: an
+unsigned or tampered release would be Suspended, so the default setup is the safe one.
 
 --module DIR adds a module of your own: it is published and enabled too, and
 re-published as the next patch version whenever its files change, so an edit rolls
@@ -110,10 +116,18 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", env.ControlPlane.KubeconfigPath)
 	fmt.Fprintf(out, "# registry: %s (%s)\n", env.Registry.Addr, env.Registry.Kind)
 	source := env.Registry.Addr + "/modules"
+	key, pub, err := devSigningKey(filepath.Dir(o.kubeconfig))
+	if err != nil {
+		_ = env.Stop()
+		return fmt.Errorf("the dev signing key: %w", err)
+	}
+	o.publicKey = pub
+	signed := registry.WithSigningKey(key)
+	o.signer = signed
 	var enabled []string
 	if o.modulesDir != "" {
 		if _, statErr := os.Stat(o.modulesDir); statErr == nil {
-			published, err := registry.PublishDir(ctx, o.modulesDir, source, o.modulesVer, o.channel)
+			published, err := registry.PublishDir(ctx, o.modulesDir, source, o.modulesVer, o.channel, signed)
 			for _, p := range published {
 				fmt.Fprintf(progress, "published %s %s to %s (channel %s)\n", p.Module, p.Version, source, o.channel)
 			}
@@ -128,7 +142,7 @@ func runDev(cmd *cobra.Command, o devOptions) error {
 		}
 	}
 	for _, dir := range o.devModules {
-		p, err := registry.PublishModule(ctx, dir, source, o.modulesVer, o.channel)
+		p, err := registry.PublishModule(ctx, dir, source, o.modulesVer, o.channel, signed)
 		if err != nil {
 			_ = env.Stop()
 			return fmt.Errorf("--module %s: %w", dir, err)

@@ -35,7 +35,7 @@ func runDevSystem(ctx context.Context, cfg *rest.Config, source string, modules 
 	if err != nil {
 		return err
 	}
-	if err := operator.ApplyDev(ctx, c, operator.DevSource{Name: "local", Repo: source, Channel: channelCR(o.channel), Modules: modules}); err != nil {
+	if err := operator.ApplyDev(ctx, c, operator.DevSource{Name: "local", Repo: source, Channel: channelCR(o.channel), Modules: modules, PublicKey: o.publicKey}); err != nil {
 		return fmt.Errorf("applying the dev ModuleSource, ModuleUpdatePolicy and ModuleConfigs: %w", err)
 	}
 	downloaded := filepath.Join(filepath.Dir(o.kubeconfig), "downloaded")

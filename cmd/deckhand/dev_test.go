@@ -79,6 +79,16 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "hello-world-v0.1.0") || !strings.Contains(string(out), "my-module") {
 		t.Fatalf("kubectl get modules,modulereleases,modulesources: %v\n%s", err, out)
 	}
+	// The default setup is the safe one: the source enforces the dev key, and
+	// what dev published verifies with it.
+	out, err = exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "modulesource", "local", "-o", "jsonpath={.spec.verification.mode}").CombinedOutput()
+	if err != nil || string(out) != "Enforce" {
+		t.Fatalf("the dev source's verification mode: %q (%v)", out, err)
+	}
+	out, err = exec.Command(bin, "registry", "verify", source, "hello-world", "stable", "--key", filepath.Join(filepath.Dir(kubeconfig), "signing.pub")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("deckhand registry verify: %v\n%s", err, out)
+	}
 	writeDevModule(t, mine, "second")
 	testenv.WaitFor(t, 2*time.Minute, "the edit serving", func() (bool, string) {
 		return strings.Contains(stderr.String(), "my-module v0.1.1 serving"), stderr.String()

@@ -47,7 +47,7 @@ func watchDevModule(ctx context.Context, c client.Client, dir, source string, o 
 		next := version.IncPatch()
 		version = &next
 		start := time.Now()
-		p, err := registry.PublishModule(ctx, dir, source, "v"+version.String(), o.channel)
+		p, err := registry.PublishModule(ctx, dir, source, "v"+version.String(), o.channel, o.signer)
 		if err != nil {
 			fmt.Fprintf(progress, "%s changed; not published: %v\n", dir, err)
 			continue

@@ -29,12 +29,19 @@ type DevSource struct {
 	Repo    string
 	Channel string // CR form, e.g. Stable
 	Modules []string
+	// PublicKey, when set, makes the source enforce signatures by it.
+	PublicKey []byte
 }
 
 // ApplyDev creates or updates the objects of d.
 func ApplyDev(ctx context.Context, c client.Client, d DevSource) error {
 	ms := &v1alpha1.ModuleSource{ObjectMeta: metav1.ObjectMeta{Name: d.Name}}
-	if err := upsert(ctx, c, ms, func() { ms.Spec.Registry = v1alpha1.ModuleSourceRegistry{Repo: d.Repo, Scheme: "HTTP"} }); err != nil {
+	if err := upsert(ctx, c, ms, func() {
+		ms.Spec.Registry = v1alpha1.ModuleSourceRegistry{Repo: d.Repo, Scheme: "HTTP"}
+		if len(d.PublicKey) > 0 {
+			ms.Spec.Verification = &v1alpha1.ModuleSourceVerification{Mode: v1alpha1.VerificationEnforce, PublicKeys: []string{string(d.PublicKey)}}
+		}
+	}); err != nil {
 		return err
 	}
 	mup := &v1alpha2.ModuleUpdatePolicy{ObjectMeta: metav1.ObjectMeta{Name: DevPolicy}}

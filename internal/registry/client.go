@@ -30,6 +30,8 @@ type clientOptions struct {
 	transport http.RoundTripper
 	userAgent string
 	jobs      int
+	// signingKey signs what the Publish helpers push.
+	signingKey *SigningKey
 }
 
 // WithKeychain sets where credentials come from (default authn.DefaultKeychain).
@@ -46,6 +48,9 @@ func WithDockerConfig(path string) Option {
 func WithDockerConfigData(data []byte) Option {
 	return func(o *clientOptions) { o.keychain = dockerConfigKeychain{data: data, path: "dockerCfg"} }
 }
+
+// WithSigningKey signs what PublishDir and PublishModule push.
+func WithSigningKey(k *SigningKey) Option { return func(o *clientOptions) { o.signingKey = k } }
 
 // WithCAData trusts the PEM certificates in data in addition to the system pool.
 func WithCAData(pem []byte) Option { return func(o *clientOptions) { o.caData = pem } }

@@ -80,5 +80,10 @@ func publishModule(ctx context.Context, client *Client, dir, source, version str
 	if err != nil {
 		return nil, fmt.Errorf("pushing %s from %s to %s: %w", art.Module, dir, source, err)
 	}
+	if k := client.opts.signingKey; k != nil {
+		if _, err := client.Sign(ctx, source, art.Module, art.Version, k); err != nil {
+			return nil, fmt.Errorf("signing %s %s: %w", art.Module, art.Version, err)
+		}
+	}
 	return res, nil
 }
