@@ -599,6 +599,31 @@ spec: {enabled: true}
 	if cond == nil || cond.Status != metav1.ConditionFalse {
 		t.Fatalf("Warn mode condition: %+v", mr.Status.Conditions)
 	}
+
+	// Enforce again: a pull override of an unsigned tag is refused.
+	w.apply(t, source("Enforce", pubA, pubB))
+	if err := crane.Copy(w.source+"/"+mod+":v1.1.0", w.source+"/"+mod+":dev", crane.Insecure); err != nil {
+		t.Fatal(err)
+	}
+	w.apply(t, `apiVersion: deckhouse.io/v1alpha2
+kind: ModulePullOverride
+metadata: {name: `+mod+`}
+spec: {imageTag: dev, scanInterval: 1s}
+`)
+	testenv.WaitFor(t, time.Minute, "the unsigned override refused", func() (bool, string) {
+		u, err := w.dyn.Resource(overrideGVR).Get(ctx, mod, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		msg, _, _ := unstructured.NestedString(u.Object, "status", "message")
+		return strings.Contains(msg, "verification failed"), msg
+	})
+	if got := w.configMapVersion(mod); got != "v1.1.4" {
+		t.Fatalf("an unsigned override ran: %s", got)
+	}
+	if err := w.dyn.Resource(overrideGVR).Delete(ctx, mod, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func genKey(t *testing.T) (*registry.SigningKey, []byte) {
