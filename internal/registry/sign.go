@@ -28,6 +28,9 @@ const (
 	simpleSigningMediaType = types.MediaType("application/vnd.dev.cosign.simplesigning.v1+json")
 	signatureAnnotation    = "dev.cosignproject.cosign/signature"
 	signatureType          = "cosign container image signature"
+	// sigArtifactType is cosign's artifact type of a signature stored as an
+	// OCI 1.1 referrer (subject = the signed image).
+	sigArtifactType = types.MediaType("application/vnd.dev.cosign.artifact.sig.v1+json")
 )
 
 // simpleSigning is the payload a signature covers.
@@ -99,7 +102,35 @@ func (c *Client) signImage(ctx context.Context, ref name.Reference, key *Signing
 	if err := remote.Write(sigRef, img, c.remoteOptions(ctx)...); err != nil {
 		return nil, fmt.Errorf("pushing %s: %w", sigRef, err)
 	}
+	if err := c.writeReferrer(ctx, ref.Context(), desc, layer, sig); err != nil {
+		return nil, err
+	}
 	return &SignatureResult{Image: ref.Context().Name(), Digest: desc.Digest.String(), KeyID: key.KeyID}, nil
+}
+
+// writeReferrer stores the signature a second time as an OCI 1.1 referrer
+// of the signed image (go-containerregistry keeps the referrers tag
+// fallback up to date on registries without the Referrers API).
+func (c *Client) writeReferrer(ctx context.Context, repo name.Repository, subject *v1.Descriptor, layer v1.Layer, sig []byte) error {
+	img, err := mutate.Append(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), sigArtifactType), mutate.Addendum{
+		Layer: layer, Annotations: map[string]string{signatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
+	})
+	if err != nil {
+		return err
+	}
+	withSubject, ok := mutate.Subject(img, v1.Descriptor{MediaType: subject.MediaType, Size: subject.Size, Digest: subject.Digest}).(v1.Image)
+	if !ok {
+		return fmt.Errorf("building the referrer of %s", subject.Digest)
+	}
+	d, err := withSubject.Digest()
+	if err != nil {
+		return err
+	}
+	ref := repo.Digest(d.String())
+	if err := remote.Write(ref, withSubject, c.remoteOptions(ctx)...); err != nil {
+		return fmt.Errorf("pushing the signature referrer of %s: %w", subject.Digest, err)
+	}
+	return nil
 }
 
 // ErrNotSigned is returned (wrapped) when an image has no signature a key accepts.
@@ -118,38 +149,97 @@ func (c *Client) verifyImage(ctx context.Context, ref name.Reference, keys []Ver
 	if err != nil {
 		return nil, err
 	}
+	found := 0
 	sigImg, err := remote.Image(sigRef, c.remoteOptions(ctx)...)
+	switch {
+	case err == nil:
+		n, err := checkSignatures(sigImg, res, keys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sigRef, err)
+		}
+		found += n
+	case !isNotFound(err):
+		return nil, fmt.Errorf("reading %s: %w", sigRef, err)
+	}
+	if len(res.SignedBy) == 0 {
+		// Signatures stored as OCI 1.1 referrers (cosign's oci-1-1 mode).
+		n, err := c.checkReferrers(ctx, ref.Context().Digest(desc.Digest.String()), res, keys)
+		if err != nil {
+			return nil, err
+		}
+		found += n
+	}
+	if found == 0 {
+		return res, fmt.Errorf("%s@%s: no signature (%s or referrers): %w", res.Image, res.Digest, sigRef.TagStr(), ErrNotSigned)
+	}
+	if len(res.SignedBy) == 0 {
+		return res, fmt.Errorf("%s@%s: %d signature(s), none by the trusted keys: %w", res.Image, res.Digest, found, ErrNotSigned)
+	}
+	return res, nil
+}
+
+// checkReferrers verifies the cosign signatures stored as referrers of d.
+func (c *Client) checkReferrers(ctx context.Context, d name.Digest, res *SignatureResult, keys []VerifyKey) (int, error) {
+	idx, err := remote.Referrers(d, c.remoteOptions(ctx, remote.WithFilter("artifactType", string(sigArtifactType)))...)
 	if err != nil {
 		if isNotFound(err) {
-			return res, fmt.Errorf("%s@%s: no signature (%s): %w", res.Image, res.Digest, sigRef.TagStr(), ErrNotSigned)
+			return 0, nil
 		}
-		return nil, fmt.Errorf("reading %s: %w", sigRef, err)
+		return 0, fmt.Errorf("listing referrers of %s: %w", d, err)
 	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return 0, err
+	}
+	found := 0
+	for _, desc := range m.Manifests {
+		if desc.ArtifactType != string(sigArtifactType) {
+			continue
+		}
+		img, err := remote.Image(d.Context().Digest(desc.Digest.String()), c.remoteOptions(ctx)...)
+		if err != nil {
+			return found, fmt.Errorf("reading referrer %s: %w", desc.Digest, err)
+		}
+		n, err := checkSignatures(img, res, keys)
+		if err != nil {
+			return found, fmt.Errorf("referrer %s: %w", desc.Digest, err)
+		}
+		found += n
+	}
+	return found, nil
+}
+
+// checkSignatures verifies the signature layers of sigImg that name
+// res.Digest, adding the keys that verify to res.SignedBy; it returns how
+// many signature layers it saw.
+func checkSignatures(sigImg v1.Image, res *SignatureResult, keys []VerifyKey) (int, error) {
 	m, err := sigImg.Manifest()
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", sigRef, err)
+		return 0, err
 	}
+	found := 0
 	for i, ld := range m.Layers {
 		sigB64 := ld.Annotations[signatureAnnotation]
 		if ld.MediaType != simpleSigningMediaType || sigB64 == "" {
 			continue
 		}
+		found++
 		sig, err := base64.StdEncoding.DecodeString(sigB64)
 		if err != nil {
 			continue
 		}
 		layer, err := sigImg.LayerByDigest(ld.Digest)
 		if err != nil {
-			return nil, err
+			return found, err
 		}
 		rc, err := layer.Uncompressed()
 		if err != nil {
-			return nil, err
+			return found, err
 		}
 		payload, err := io.ReadAll(io.LimitReader(rc, 1<<20))
 		_ = rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s layer %d: %w", sigRef, i, err)
+			return found, fmt.Errorf("layer %d: %w", i, err)
 		}
 		var p simpleSigning
 		if json.Unmarshal(payload, &p) != nil || p.Critical.Image.DockerManifestDigest != res.Digest {
@@ -161,10 +251,7 @@ func (c *Client) verifyImage(ctx context.Context, ref name.Reference, keys []Ver
 			}
 		}
 	}
-	if len(res.SignedBy) == 0 {
-		return res, fmt.Errorf("%s@%s: %d signature(s), none by the trusted keys: %w", res.Image, res.Digest, len(m.Layers), ErrNotSigned)
-	}
-	return res, nil
+	return found, nil
 }
 
 func contains(list []string, s string) bool {

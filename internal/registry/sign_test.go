@@ -4,9 +4,11 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/crane"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
@@ -57,6 +59,15 @@ func TestSignVerify(t *testing.T) {
 		}
 		if _, err := c.Verify(ctx(t), source, "hello", "v1.0.0", pubB); !errors.Is(err, registry.ErrNotSigned) {
 			t.Fatalf("another key: %v", err)
+		}
+		// The signature is also an OCI 1.1 referrer: with the .sig tag
+		// emptied it still verifies.
+		sigTag := source + "/hello:" + strings.Replace(res.Bundle.Digest, ":", "-", 1) + ".sig"
+		if err := crane.Push(empty.Image, sigTag, crane.Insecure); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := c.Verify(ctx(t), source, "hello", "v1.0.0", pubA); err != nil || !slices.Equal(r.Bundle.SignedBy, []string{keyA.KeyID}) {
+			t.Fatalf("through the referrers: %+v %v", r, err)
 		}
 		// Re-pushed after signing: the tag now names other content.
 		other := filepath.Join(t.TempDir(), "hello")
