@@ -1,6 +1,10 @@
 package registry_test
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -97,4 +101,43 @@ func writeModuleTo(t *testing.T, dir, extra string) {
 	testenv.WriteFiles(t, dir, bundleFiles)
 	testenv.WriteFiles(t, dir, buildOnlyFiles)
 	testenv.WriteFiles(t, dir, map[string]string{"templates/extra.yaml": "# " + extra + "\n"})
+}
+
+// An ed25519 key signs and verifies like an ECDSA one.
+func TestSignVerifyEd25519(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := registry.LoadSigningKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, err := registry.LoadVerifyKeys(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := testenv.Registry(t).Addr + "/ed/modules"
+	c := newClient(t)
+	a, err := registry.Build(ctx(t), loadModule(t, writeModule(t)), registry.BuildOptions{Version: "v1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Push(ctx(t), source, a, registry.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sign(ctx(t), source, "hello", "v1.0.0", key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Verify(ctx(t), source, "hello", "v1.0.0", vk); err != nil {
+		t.Fatal(err)
+	}
 }
