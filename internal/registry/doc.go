@@ -11,6 +11,7 @@
 //	S/m@sha256:...            container images named in images_digests.json
 //	S/m/release:vX.Y.Z        release image: version.json, changelog.yaml, module.yaml, ...
 //	S/m/release:<channel>     copy of one release:vX.Y.Z (alpha ... lts)
+//	S/m:sha256-<hex>.sig      cosign signatures of the image with that digest
 //
 // Build makes Artifacts from a module loaded by internal/module (module.Load),
 // so the module's name is the loader's: the registry adds no name rule of its
@@ -23,6 +24,11 @@
 // UnpackTars/UnpackImage never write outside their target, swap a finished
 // tree in atomically, and replace an existing non-empty directory only if
 // their marker next to it (PullMarkerPath) names it, or when forced.
+//
+// Sign and Verify keep cosign's signature layout (S/m:sha256-<digest>.sig,
+// plus an OCI 1.1 referrer of the signed image) with keys read through
+// Sigstore's libraries (LoadSigningKey, LoadVerifyKeys): what deckhand
+// signs, cosign verifies, and the other way round.
 //
 // It reads module directories only through internal/module, talks to
 // registries only through go-containerregistry, and must not import

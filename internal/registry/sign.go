@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -322,13 +321,4 @@ func (c *Client) VerifyTag(ctx context.Context, source, module, tag string, keys
 		return nil, err
 	}
 	return c.verifyImage(ctx, ref, keys)
-}
-
-// keyIDs lists the IDs of keys, for messages.
-func keyIDs(keys []VerifyKey) string {
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = k.KeyID
-	}
-	return strings.Join(ids, ", ")
 }
