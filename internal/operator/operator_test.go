@@ -458,6 +458,26 @@ spec: {enabled: true, source: `+w.ns+`-a}
 `)
 	w.waitRelease(t, mod+"-v1.0.0", "Deployed", "")
 	w.waitVersion(t, mod, "v1.0.0")
+
+	// A source with a deployed release is not deleted until forced; one
+	// without goes at once.
+	for _, name := range []string{w.ns + "-a", w.ns + "-b"} {
+		if err := c.Delete(ctx, &v1alpha1.ModuleSource{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.WaitFor(t, time.Minute, "the unused source gone, the used one held", func() (bool, string) {
+		errB := c.Get(ctx, client.ObjectKey{Name: w.ns + "-b"}, &ms)
+		if err := c.Get(ctx, client.ObjectKey{Name: w.ns + "-a"}, &ms); err != nil {
+			return false, err.Error()
+		}
+		return apierrors.IsNotFound(errB) && strings.Contains(ms.Status.Message, "deployed release"), ms.Status.Message
+	})
+	w.annotate(t, schema.GroupVersionResource{Group: "deckhouse.io", Version: "v1alpha1", Resource: "modulesources"}, w.ns+"-a", "modules.deckhouse.io/force-delete", "true")
+	testenv.WaitFor(t, time.Minute, "the forced source gone", func() (bool, string) {
+		err := c.Get(ctx, client.ObjectKey{Name: w.ns + "-a"}, &ms)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
 }
 
 // The ModuleConfig webhook: a bad `kubectl apply` fails at once with the

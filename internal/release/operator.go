@@ -83,7 +83,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	})
 	if err := ctrl.NewControllerManagedBy(mgr).
 		Named("modulesource").
-		For(&v1alpha1.ModuleSource{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1alpha1.ModuleSource{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&v1alpha1.ModuleConfig{}, allSources, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha2.ModuleUpdatePolicy{}, allSources, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}).

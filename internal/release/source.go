@@ -70,6 +70,12 @@ func (r *SourceReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		}
 		return reconcile.Result{}, err
 	}
+	if !ms.DeletionTimestamp.IsZero() {
+		return reconcile.Result{RequeueAfter: sourceErrorRequeue}, r.finalize(ctx, &ms)
+	}
+	if err := r.ensureFinalizer(ctx, &ms); err != nil {
+		return reconcile.Result{}, err
+	}
 	start := time.Now()
 	names, c, err := r.list(ctx, &ms)
 	if err != nil {
