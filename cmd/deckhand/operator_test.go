@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,6 +179,25 @@ spec: {enabled: true}
 	if deployed != 1 {
 		t.Fatalf("%d Deployed releases: %v", deployed, phases())
 	}
+
+	// `registry ls --channel` shows what the operator sees in the source.
+	var ls struct {
+		Modules []struct{ Name, Version, Checksum string }
+	}
+	decode(t, mustRun(t, "registry", "ls", source, "--channel", "stable", "-o", "json"), &ls)
+	sources := schema.GroupVersionResource{Group: "deckhouse.io", Version: "v1alpha1", Resource: "modulesources"}
+	testenv.WaitFor(t, time.Minute, "the operator's view equal to registry ls", func() (bool, string) {
+		u, err := dyn.Resource(sources).Get(ctx, ns, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		mods, _, _ := unstructured.NestedSlice(u.Object, "status", "modules")
+		if len(mods) != 1 || len(ls.Modules) != 1 {
+			return false, fmt.Sprint(mods, ls.Modules)
+		}
+		m := mods[0].(map[string]any)
+		return m["version"] == ls.Modules[0].Version && m["checksum"] == ls.Modules[0].Checksum && ls.Modules[0].Version == "v1.1.0", fmt.Sprint(m, ls.Modules)
+	})
 }
 
 func fmtMap(m map[string]string) string {

@@ -99,10 +99,16 @@ func newRegistryCommand() *cobra.Command {
 }
 
 func newRegistryLsCommand(f *registryFlags) *cobra.Command {
-	return &cobra.Command{
+	var channel string
+	cmd := &cobra.Command{
 		Use:   "ls SOURCE",
 		Short: "List the modules registered in a source",
-		Args:  cobra.ExactArgs(1),
+		Long: `Lists the modules of SOURCE (the tags of SOURCE, as DKP scans them). With --channel, each
+module's version on that channel and its release checksum: what the operator sees when it scans
+the source (ModuleSource status.modules[].version and .checksum).`,
+		Example: `  deckhand registry ls registry.example.io/acme/modules
+  deckhand registry ls registry.example.io/acme/modules --channel stable -o json`,
+		Args: exactArgs("SOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -112,18 +118,45 @@ func newRegistryLsCommand(f *registryFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if mods == nil {
-				mods = []string{}
+			if channel == "" {
+				if mods == nil {
+					mods = []string{}
+				}
+				return output.Print(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "modules": mods}, func(w io.Writer) error {
+					output.Row(w, "MODULE")
+					for _, m := range mods {
+						output.Row(w, m)
+					}
+					return nil
+				})
 			}
-			return output.Print(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "modules": mods}, func(w io.Writer) error {
-				output.Row(w, "MODULE")
-				for _, m := range mods {
-					output.Row(w, m)
+			type entry struct {
+				Name     string `json:"name"`
+				Version  string `json:"version,omitempty"`
+				Checksum string `json:"checksum,omitempty"`
+				Error    string `json:"pullError,omitempty"`
+			}
+			entries := make([]entry, 0, len(mods))
+			for _, m := range mods {
+				e := entry{Name: m}
+				if rel, err := c.FetchRelease(cmd.Context(), args[0], m, channel); err != nil {
+					e.Error = err.Error()
+				} else {
+					e.Version, e.Checksum = rel.Version, rel.Checksum()
+				}
+				entries = append(entries, e)
+			}
+			return output.Print(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "channel": channel, "modules": entries}, func(w io.Writer) error {
+				output.Row(w, "MODULE", "VERSION", "CHECKSUM", "ERROR")
+				for _, e := range entries {
+					output.Row(w, e.Name, dash(e.Version), dash(e.Checksum), dash(e.Error))
 				}
 				return nil
 			})
 		},
 	}
+	cmd.Flags().StringVar(&channel, "channel", "", "also show each module's version on this channel (alpha, beta, early-access, stable, rock-solid, lts)")
+	return cmd
 }
 
 func newRegistryTagsCommand(f *registryFlags) *cobra.Command {

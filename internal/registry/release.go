@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"crypto/md5" //nolint:gosec // see ReleaseChecksum
+	"encoding/hex"
 	"fmt"
 
 	"sigs.k8s.io/yaml"
@@ -75,4 +77,16 @@ func (c *Client) FetchRelease(ctx context.Context, source, module, tag string) (
 		}
 	}
 	return rel, nil
+}
+
+// Checksum is DKP's release-checksum of the release image: the md5 of its
+// digest (the ModuleRelease label and ModuleSource status.modules[].checksum).
+func (r *Release) Checksum() string {
+	return ReleaseChecksum(r.Digest)
+}
+
+// ReleaseChecksum is DKP's release-checksum of a release image digest.
+func ReleaseChecksum(digest string) string {
+	sum := md5.Sum([]byte(digest)) //nolint:gosec // DKP's checksum label, not a security check
+	return hex.EncodeToString(sum[:])
 }

@@ -2,8 +2,6 @@ package release
 
 import (
 	"context"
-	"crypto/md5" //nolint:gosec // DKP's release-checksum label, not a security check
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -398,10 +396,7 @@ func (r *SourceReconciler) writeStatus(ctx context.Context, ms *v1alpha1.ModuleS
 }
 
 // checksum is DKP's release-checksum: md5 of the release image digest.
-func checksum(digest string) string {
-	sum := md5.Sum([]byte(digest)) //nolint:gosec // see import
-	return hex.EncodeToString(sum[:])
-}
+func checksum(digest string) string { return registry.ReleaseChecksum(digest) }
 
 // setCondition sets a metav1.Condition, moving lastTransitionTime only when
 // the status changes.
