@@ -316,7 +316,7 @@ func newHooksSnapshotsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "snapshots HOOK",
 		Short: "Show the snapshots (filter results and objects) a hook of a running instance would get",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs("HOOK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()

@@ -37,7 +37,7 @@ func newModuleInitCommand() *cobra.Command {
 		Long: `Create a module directory: module.yaml, Chart.yaml, openapi schemas with x-examples,
 a Deployment and ConfigMap, an onStartup shell hook, docs/README.md and .helmignore.
 NAME is the kebab-case module name; the directory defaults to ./NAME.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target := dir
 			if target == "" {

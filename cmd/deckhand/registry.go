@@ -163,7 +163,7 @@ func newRegistryTagsCommand(f *registryFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "tags SOURCE MODULE",
 		Short: "List the versions and release channels of a module",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs("SOURCE", "MODULE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -188,7 +188,7 @@ func newRegistryInspectCommand(f *registryFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect SOURCE MODULE VERSION|CHANNEL",
 		Short: "Show a module version: version.json, image digests, sizes, channels, changelog",
-		Args:  cobra.ExactArgs(3),
+		Args:  exactArgs("SOURCE", "MODULE", "VERSION|CHANNEL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -231,7 +231,7 @@ The tree is exactly the image's content; the pull is recorded next to it in .DIR
 (source, module, version, digest). An existing DIR is replaced only if it is empty or deckhand
 pulled it (that file names it); anything else, such as a checkout of the module, is refused
 unless --force.`,
-		Args: cobra.ExactArgs(3),
+		Args: exactArgs("SOURCE", "MODULE", "VERSION|CHANNEL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -282,7 +282,7 @@ func newRegistryChannelCommand(f *registryFlags) *cobra.Command {
 		Use:   "channel SOURCE MODULE CHANNEL VERSION",
 		Short: "Point a release channel of a module at a published version",
 		Long:  "CHANNEL is one of " + strings.Join(registry.Channels(), ", ") + ".",
-		Args:  cobra.ExactArgs(4),
+		Args:  exactArgs("SOURCE", "MODULE", "CHANNEL", "VERSION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {

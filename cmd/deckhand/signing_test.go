@@ -68,3 +68,17 @@ func TestSigningCLI(t *testing.T) {
 		t.Fatalf("a missing argument: %v", err)
 	}
 }
+
+// A missing argument is named, not counted.
+func TestMissingArgumentNamed(t *testing.T) {
+	for args, want := range map[string]string{
+		"registry pull example.io/m hello": "VERSION|CHANNEL is required",
+		"registry channel example.io/m":    "MODULE is required",
+		"module init":                      "NAME is required",
+	} {
+		_, _, err := runDeckhand(t, strings.Fields(args)...)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("deckhand %s: %v, want %q", args, err, want)
+		}
+	}
+}
