@@ -18,7 +18,7 @@ import (
 
 // tarOf builds a tar stream from headers; regular files get size bytes of 'a'
 // unless body is given.
-func tarOf(t *testing.T, hdrs ...*tar.Header) []byte {
+func tarOf(t testing.TB, hdrs ...*tar.Header) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
