@@ -12,7 +12,7 @@ COMMIT        ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS       := -X github.com/deckhand-dev/deckhand/internal/buildinfo.Version=$(VERSION) \
                  -X github.com/deckhand-dev/deckhand/internal/buildinfo.Commit=$(COMMIT)
 
-.PHONY: all build dev test test-short setup lint fmt vet bench clean generate
+.PHONY: all build dev test test-short setup lint fmt vet bench clean generate fuzz
 
 all: build
 
@@ -53,6 +53,11 @@ generate:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s); crashes land in testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	GO=$(GO) bash hack/fuzz.sh $(FUZZTIME)
 
 ## bench: the benchmarks in bench/, figures go to bench/RESULTS.md.
 bench: setup
