@@ -45,7 +45,7 @@ func TestRenderDefaults(t *testing.T) {
 		t.Errorf("serviceAccountName = %q", pod.ServiceAccountName)
 	}
 	c := pod.Containers[0]
-	wantArgs := []string{"operator", "--leader-elect", "--namespace=" + ns, "--modules-dir=/deckhand/modules",
+	wantArgs := []string{"operator", "--leader-elect", "--namespace=" + ns,
 		"--downloaded-dir=/deckhand/downloaded", "--metrics-bind-address=:9650", "--health-probe-bind-address=:9651", "--install-crds=true"}
 	if !slices.Equal(c.Args, wantArgs) {
 		t.Errorf("args = %q, want %q", c.Args, wantArgs)
