@@ -394,9 +394,18 @@ spec: {registry: {repo: 127.0.0.1:1/nothing, scheme: HTTP}}
 		return cond != nil && cond.Status == metav1.ConditionFalse && strings.Contains(ms.Status.Message, "127.0.0.1:1"), ms.Status.Message
 	})
 
-	// Two sources offer the module and the ModuleConfig picks none.
+	// Two sources offer the module and the ModuleConfig picks none. (The
+	// ModuleConfig comes once both scans registered the module: enabled
+	// while only one had, the module would rightly run from that one.)
 	w.apply(t, w.sourceManifest(w.ns+"-a"))
 	w.apply(t, w.sourceManifest(w.ns+"-b"))
+	testenv.WaitFor(t, time.Minute, "both sources offering the module", func() (bool, string) {
+		var m v1alpha1.Module
+		if err := c.Get(ctx, client.ObjectKey{Name: mod}, &m); err != nil {
+			return false, err.Error()
+		}
+		return len(m.Properties.AvailableSources) == 2, fmt.Sprint(m.Properties.AvailableSources)
+	})
 	w.apply(t, `apiVersion: deckhouse.io/v1alpha1
 kind: ModuleConfig
 metadata: {name: `+mod+`}
