@@ -102,44 +102,53 @@ func (s *Server) admissionClientConfig(path string, ca []byte) admissionv1.Webho
 	}}
 }
 
-func (s *Server) applyValidating(ctx context.Context, hooks []admissionv1.ValidatingWebhook) error {
-	c := s.opts.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations()
+// configClient is what applyConfig needs of a typed client of webhook
+// configurations (validating or mutating).
+type configClient[T any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (*T, error)
+	Create(ctx context.Context, obj *T, opts metav1.CreateOptions) (*T, error)
+	Update(ctx context.Context, obj *T, opts metav1.UpdateOptions) (*T, error)
+}
+
+// applyConfig creates or updates the configuration named name with set; an
+// absent configuration stays absent when there is nothing to register.
+func applyConfig[T any](ctx context.Context, c configClient[T], name string, empty bool, fresh func() *T, set func(*T)) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur, err := c.Get(ctx, s.opts.ConfigurationName, metav1.GetOptions{})
+		cur, err := c.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			if len(hooks) == 0 {
+			if empty {
 				return nil
 			}
-			_, err = c.Create(ctx, &admissionv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: s.opts.ConfigurationName}, Webhooks: hooks}, metav1.CreateOptions{})
+			obj := fresh()
+			set(obj)
+			_, err = c.Create(ctx, obj, metav1.CreateOptions{})
 			return err
 		}
 		if err != nil {
 			return err
 		}
-		cur.Webhooks = hooks
+		set(cur)
 		_, err = c.Update(ctx, cur, metav1.UpdateOptions{})
 		return err
 	})
 }
 
+func (s *Server) applyValidating(ctx context.Context, hooks []admissionv1.ValidatingWebhook) error {
+	name := s.opts.ConfigurationName
+	return applyConfig(ctx, s.opts.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations(), name, len(hooks) == 0,
+		func() *admissionv1.ValidatingWebhookConfiguration {
+			return &admissionv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		},
+		func(o *admissionv1.ValidatingWebhookConfiguration) { o.Webhooks = hooks })
+}
+
 func (s *Server) applyMutating(ctx context.Context, hooks []admissionv1.MutatingWebhook) error {
-	c := s.opts.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations()
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur, err := c.Get(ctx, s.opts.ConfigurationName, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			if len(hooks) == 0 {
-				return nil
-			}
-			_, err = c.Create(ctx, &admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: s.opts.ConfigurationName}, Webhooks: hooks}, metav1.CreateOptions{})
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		cur.Webhooks = hooks
-		_, err = c.Update(ctx, cur, metav1.UpdateOptions{})
-		return err
-	})
+	name := s.opts.ConfigurationName
+	return applyConfig(ctx, s.opts.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations(), name, len(hooks) == 0,
+		func() *admissionv1.MutatingWebhookConfiguration {
+			return &admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		},
+		func(o *admissionv1.MutatingWebhookConfiguration) { o.Webhooks = hooks })
 }
 
 func (s *Server) patchConversion(ctx context.Context, name string, ca []byte) error {
