@@ -87,6 +87,28 @@ func parseVersionJSON(data []byte) (string, error) {
 	return ParseVersion(v.Version)
 }
 
+// parseImagesDigests reads a bundle's images_digests.json: image keys to
+// digests. A digest that is not "<algorithm>:<hex>" is refused here, before
+// it is ever put into a registry URL.
+func parseImagesDigests(data []byte) (map[string]string, error) {
+	digests := map[string]string{}
+	if err := json.Unmarshal(data, &digests); err != nil {
+		return nil, fmt.Errorf("images_digests.json: %w", err)
+	}
+	if digests == nil { // the document was "null"
+		digests = map[string]string{}
+	}
+	for key, d := range digests {
+		if key == "" {
+			return nil, errors.New("images_digests.json: an image with an empty name")
+		}
+		if _, err := v1.NewHash(d); err != nil {
+			return nil, fmt.Errorf("images_digests.json: image %q: digest %q: %w", key, d, err)
+		}
+	}
+	return digests, nil
+}
+
 // remoteImage fetches the image at ref.
 func (c *Client) remoteImage(ctx context.Context, ref name.Reference) (v1.Image, error) {
 	img, err := remote.Image(ref, c.remoteOptions(ctx)...)

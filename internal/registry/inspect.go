@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -94,8 +93,8 @@ func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel s
 	info.VersionJSON = string(files["version.json"])
 	info.ImagesDigests = map[string]string{}
 	if data, ok := files["images_digests.json"]; ok {
-		if err := json.Unmarshal(data, &info.ImagesDigests); err != nil {
-			return nil, fmt.Errorf("%s: images_digests.json: %w", bundleRef, err)
+		if info.ImagesDigests, err = parseImagesDigests(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", bundleRef, err)
 		}
 	}
 

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -153,8 +152,8 @@ func ReadLayout(dir string) (*Artifacts, []string, error) {
 	}
 	a.ImagesDigests = map[string]string{}
 	if data, ok := files["images_digests.json"]; ok {
-		if err := json.Unmarshal(data, &a.ImagesDigests); err != nil {
-			return nil, nil, fmt.Errorf("OCI layout %s: images_digests.json: %w", dir, err)
+		if a.ImagesDigests, err = parseImagesDigests(data); err != nil {
+			return nil, nil, fmt.Errorf("OCI layout %s: %w", dir, err)
 		}
 	}
 	return a, channels, nil
