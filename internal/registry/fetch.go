@@ -84,13 +84,13 @@ func (f imageFetch) download(name string, d v1.Descriptor, w io.Writer, reset fu
 			if n > d.Size {
 				more = " or more"
 			}
-			return malformed(f.what, "%s %s: the registry served %d%s bytes, its descriptor says %d", name, d.Digest, n, more, d.Size)
+			return fmt.Errorf("%w: the registry served %d%s bytes, its descriptor says %d", ErrMalformedImage, n, more, d.Size)
 		}
 		if err != nil {
-			return malformed(f.what, "%s %s: %v", name, d.Digest, err)
+			return fmt.Errorf("%w: %w", ErrMalformedImage, err)
 		}
 		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != d.Digest.String() {
-			return malformed(f.what, "%s %s: the content served has digest %s", name, d.Digest, got)
+			return fmt.Errorf("%w: the content served has digest %s", ErrMalformedImage, got)
 		}
 		return nil
 	})

@@ -41,7 +41,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// retryAfterTransport honours Retry-After on 429 and 503 answers: it waits
+// retryAfterTransport makes two registry faults retryable by the transport
+// above it. It honours Retry-After on 429 and 503 answers: it waits
 // what the registry asked for (at most maxRetryAfter) before handing the
 // answer up to go-containerregistry's retrying transport, which then retries
 // it after its own, usually shorter, backoff step.
@@ -52,8 +53,20 @@ type retryAfterTransport struct {
 
 func (t retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
-		return resp, err
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && req.Context().Err() == nil {
+			// A registry that stopped answering (the response timeout, not
+			// the caller's deadline): reported as temporary so the retrying
+			// transport above tries again. The timeout error of net/http
+			// also matches context.DeadlineExceeded, which that transport
+			// takes for "the caller gave up" and never retries.
+			return nil, stalledError{msg: err.Error()}
+		}
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return resp, nil
 	}
 	d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	if !ok {
@@ -68,6 +81,13 @@ func (t retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error
 	}
 	return resp, nil
 }
+
+// stalledError is a request the registry did not answer in time.
+type stalledError struct{ msg string }
+
+func (e stalledError) Error() string   { return e.msg }
+func (e stalledError) Timeout() bool   { return true }
+func (e stalledError) Temporary() bool { return true }
 
 // parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
