@@ -30,6 +30,11 @@ type clientOptions struct {
 	transport http.RoundTripper
 	userAgent string
 	jobs      int
+	// responseTimeout bounds the wait for a response's headers, so a
+	// registry that accepts a connection and then hangs is retried.
+	responseTimeout time.Duration
+	// sleep waits between attempts (replaced in tests).
+	sleep sleepFunc
 	// signingKey signs what the Publish helpers push.
 	signingKey *SigningKey
 }
@@ -65,13 +70,21 @@ func WithInsecure(insecure bool) Option { return func(o *clientOptions) { o.inse
 // WithRetryBackoff sets the backoff for retried requests (429, 5xx, network flakes).
 func WithRetryBackoff(b remote.Backoff) Option { return func(o *clientOptions) { o.backoff = b } }
 
+// WithResponseTimeout bounds how long a request waits for the registry to
+// start answering (default 1m); a request that times out is retried like a
+// connection reset. It applies to the default transport only.
+func WithResponseTimeout(d time.Duration) Option {
+	return func(o *clientOptions) { o.responseTimeout = d }
+}
+
 // WithTransport sets the base HTTP transport (TLS options then do not apply).
 func WithTransport(t http.RoundTripper) Option { return func(o *clientOptions) { o.transport = t } }
 
 // WithJobs sets how many blobs move in parallel (default 4).
 func WithJobs(n int) Option { return func(o *clientOptions) { o.jobs = n } }
 
-// DefaultBackoff retries a request up to 5 times, waiting 1s, 2s, 4s, 8s (±20%).
+// defaultBackoff tries a request up to 5 times, waiting 1s, 2s, 4s, 8s (±20%)
+// in between.
 var defaultBackoff = remote.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.2, Steps: 5}
 
 // Client talks to one or more registries. It caches tag lists per repository
@@ -95,7 +108,8 @@ type tagEntry struct {
 
 // NewClient builds a Client; it fails only on a bad CA file.
 func NewClient(opts ...Option) (*Client, error) {
-	o := clientOptions{keychain: authn.DefaultKeychain, backoff: defaultBackoff, userAgent: "deckhand", jobs: 4}
+	o := clientOptions{keychain: authn.DefaultKeychain, backoff: defaultBackoff, userAgent: "deckhand", jobs: 4,
+		responseTimeout: time.Minute, sleep: sleepCtx}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -125,11 +139,12 @@ func NewClient(opts ...Option) (*Client, error) {
 			tlsConf.InsecureSkipVerify = true //nolint:gosec // asked for with --insecure
 		}
 		t.TLSClientConfig = tlsConf
+		t.ResponseHeaderTimeout = o.responseTimeout
 		base = t
 	}
 	return &Client{
 		opts:      o,
-		transport: plainHTTPGuard{next: base, allowAll: o.insecure},
+		transport: plainHTTPGuard{next: retryAfterTransport{next: base, sleep: o.sleep}, allowAll: o.insecure},
 		insecure:  o.insecure,
 		tags:      map[string]*tagEntry{},
 	}, nil

@@ -23,7 +23,11 @@
 // channels, and implements Source for the release controller.
 // UnpackTars/UnpackImage never write outside their target, swap a finished
 // tree in atomically, and replace an existing non-empty directory only if
-// their marker next to it (PullMarkerPath) names it, or when forced.
+// their marker next to it (PullMarkerPath) names it, or when forced. A pull
+// first checks the manifest and config against their media types and
+// downloads every layer, verified against its descriptor, into a sibling
+// directory; only then does it unpack. Broken-off downloads, 429 (with
+// Retry-After) and 5xx are retried within the client's backoff.
 //
 // Sign and Verify keep cosign's signature layout (S/m:sha256-<digest>.sig,
 // plus an OCI 1.1 referrer of the signed image) with keys read through

@@ -9,6 +9,8 @@ import (
 	"io"
 	"sync/atomic"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/zstd"
@@ -58,7 +60,15 @@ func (c *Client) pullRef(ctx context.Context, src name.Repository, module, label
 		}
 		ref = d
 	}
-	img, err := c.remoteImage(ctx, ref)
+	var img v1.Image
+	err := withRetries(ctx, c.opts.backoff, c.opts.sleep, func() (err error) {
+		img, err = c.remoteImage(ctx, ref)
+		if err == nil {
+			// Read now, so a manifest cut off mid-body is fetched again.
+			_, err = img.RawManifest()
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("module %s %s: %w", module, label, err)
 	}
@@ -66,61 +76,40 @@ func (c *Client) pullRef(ctx context.Context, src name.Repository, module, label
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
+	puller, err := remote.NewPuller(c.remoteOptions(ctx)...)
+	if err != nil {
+		return nil, err
+	}
+	repo := ref.Context()
+	f := imageFetch{
+		what: repo.Name() + "@" + d.String(), ctx: ctx, backoff: c.opts.backoff, sleep: c.opts.sleep,
+		open: func(desc v1.Descriptor) (io.ReadCloser, error) {
+			l, err := puller.Layer(ctx, repo.Digest(desc.Digest.String()))
+			if err != nil {
+				return nil, err
+			}
+			return l.Compressed()
+		},
+	}
 	uo := UnpackOptions{Limits: opts.Limits, Force: opts.Force,
 		Marker: PullMarker{Source: src.Name(), Module: module, Version: label, Digest: d.String()}}
-	if err := UnpackImage(img, dir, uo, opts.Progress); err != nil {
-		return nil, fmt.Errorf("module %s %s (%s): %w", module, label, ref, err)
+	if err := unpackImage(img, f, dir, uo, opts.Progress); err != nil {
+		return nil, fmt.Errorf("module %s %s: %w", module, label, err)
 	}
 	return &PullResult{Source: src.Name(), Module: module, Version: label, Digest: d.String(), Dir: dir}, nil
 }
 
-// UnpackImage extracts all layers of img into dir (see UnpackTars), reporting
-// compressed bytes read to progress. The marker's digest defaults to img's.
+// UnpackImage extracts all layers of img (an image at hand, as in an OCI
+// layout) into dir (see UnpackTars), reporting compressed bytes read to
+// progress. The manifest, config and every layer are checked against what
+// they declare before anything is unpacked. The marker's digest defaults to
+// img's.
 func UnpackImage(img v1.Image, dir string, opts UnpackOptions, progress ProgressFunc) error {
-	if opts.Marker.Digest == "" {
-		d, err := img.Digest()
-		if err != nil {
-			return fmt.Errorf("reading image digest: %w", err)
-		}
-		opts.Marker.Digest = d.String()
+	what := "image"
+	if d, err := img.Digest(); err == nil {
+		what = "image " + d.String()
 	}
-	layers, err := img.Layers()
-	if err != nil {
-		return fmt.Errorf("reading layers: %w", err)
-	}
-	var total, done int64
-	for _, l := range layers {
-		s, err := l.Size()
-		if err != nil {
-			return err
-		}
-		total += s
-	}
-	return UnpackTars(dir, opts, func(yield func(io.Reader) error) error {
-		for i, l := range layers {
-			rc, err := l.Compressed()
-			if err != nil {
-				return fmt.Errorf("layer %d: %w", i, err)
-			}
-			r := io.Reader(rc)
-			if progress != nil {
-				r = &countingReader{r: rc, n: &done, report: func(n int64) { progress(v1.Update{Total: total, Complete: n}) }}
-			}
-			br := bufio.NewReader(r)
-			err = withTarStream(br, yield)
-			if err == nil {
-				// Read to the end: the digest of a downloaded blob is checked at EOF.
-				if _, err = io.Copy(io.Discard, br); err != nil {
-					err = fmt.Errorf("verifying: %w", err)
-				}
-			}
-			_ = rc.Close()
-			if err != nil {
-				return fmt.Errorf("layer %d: %w", i, err)
-			}
-		}
-		return nil
-	})
+	return unpackImage(img, localFetch(what, img), dir, opts, progress)
 }
 
 // withTarStream decompresses the layer being read from br (gzip, zstd or
