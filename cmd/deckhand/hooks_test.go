@@ -138,6 +138,12 @@ func startHooksServe(t *testing.T, bin string, env []string, args ...string) *sy
 			if err != nil {
 				t.Errorf("hooks serve exited with %v after SIGTERM\n%s", err, stderr.String())
 			}
+			// Where it listens and that it stopped are in the log.
+			for _, want := range []string{"serving metrics and health", "stopped serving metrics and health"} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("hooks serve log lacks %q:\n%s", want, stderr.String())
+				}
+			}
 		case <-time.After(30 * time.Second):
 			_ = serve.Process.Kill()
 			t.Errorf("hooks serve did not stop on SIGTERM")

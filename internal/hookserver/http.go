@@ -96,8 +96,11 @@ func (l *lazyListener) listen(address string) (net.Addr, error) {
 }
 
 // serveHTTP serves h on ln until ctx is done; wg tracks its goroutines.
-func serveHTTP(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, ln net.Listener, h http.Handler) {
+// what names the endpoints in the start and stop log lines, so an operator
+// sees where to scrape or curl without reading the flags.
+func serveHTTP(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, what string, ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("serving "+what, "address", ln.Addr().String())
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -111,6 +114,7 @@ func serveHTTP(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, ln net
 		shutdownCtx, c := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer c()
 		_ = srv.Shutdown(shutdownCtx)
+		log.Info("stopped serving "+what, "address", ln.Addr().String())
 	}()
 }
 

@@ -167,13 +167,13 @@ func (s *Server) Run(ctx context.Context) error {
 		if _, err := s.Listen(); err != nil {
 			return err
 		}
-		serveHTTP(ctx, &wg, s.log, s.listener.ln, s.Handler())
+		serveHTTP(ctx, &wg, s.log, "metrics and health", s.listener.ln, s.Handler())
 	}
 	if s.opts.DebugAddress != "" {
 		if _, err := s.ListenDebug(); err != nil {
 			return err
 		}
-		serveHTTP(ctx, &wg, s.log, s.debugListener.ln, s.DebugHandler())
+		serveHTTP(ctx, &wg, s.log, "debug endpoints", s.debugListener.ln, s.DebugHandler())
 	}
 	s.load(ctx)
 	if s.opts.LeaderElection == nil {
