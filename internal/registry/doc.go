@@ -4,7 +4,8 @@
 // image layout or pushes them, and lists, inspects, pulls and safely unpacks
 // what a source holds.
 //
-// Registry layout for source S and module m (reference modules.md section 2):
+// Registry layout for source S and module m (the layout DKP's module CI
+// writes and DKP reads):
 //
 //	S:m                       empty OCI image; the tag list of S is the catalogue
 //	S/m:vX.Y.Z                module bundle: module tree at / + version.json, images_digests.json
