@@ -160,7 +160,12 @@ func (e *Engine) applyOutputs(ctx context.Context, h *Hook, res *hook.Result) er
 			return fmt.Errorf("hook %s: applying %s: %w", h.Name, hook.EnvKubernetesPatchPath, err)
 		}
 	}
-	if err := e.opts.Store.Apply(h.Name, mops, nil); err != nil {
+	// addon-operator labels a module hook's metrics with its module too.
+	var labels map[string]string
+	if h.Module != "" {
+		labels = map[string]string{"module": h.Module}
+	}
+	if err := e.opts.Store.Apply(h.Name, mops, labels); err != nil {
 		return fmt.Errorf("hook %s: %s: %w", h.Name, hook.EnvMetricsPath, err)
 	}
 	commit()

@@ -216,7 +216,7 @@ func (io *moduleIO) Check(_ *engine.Hook, out map[string][]byte) (func(), error)
 	}
 	patches := v.patches.Compact(vp)
 	// Dry run on a copy: the current values stay until commit.
-	trial := &moduleValues{mod: v.mod, common: v.common}
+	trial := &moduleValues{mod: v.mod, common: v.common, registry: v.registry, conversions: v.conversions}
 	err = trial.recompute(settings, patches, v.global)
 	v.mu.Unlock()
 	if err != nil {

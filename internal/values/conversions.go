@@ -38,6 +38,9 @@ type conversionStep struct {
 type conversionDoc struct {
 	Version     int      `json:"version"`
 	Conversions []string `json:"conversions"`
+	// Description (DKP modules write {en: ..., ru: ...}) is for people and
+	// linters; the runtime accepts any shape and ignores it.
+	Description any `json:"description,omitempty"`
 }
 
 // LoadConversions reads <moduleDir>/openapi/conversions; no directory means

@@ -95,6 +95,13 @@ func TestConversionsChain(t *testing.T) {
 	if err := ParseConversion("v2.yaml", []byte("version: 2\nconversions: ['.a |']\n")); err == nil || !strings.Contains(err.Error(), "conversions[0]") {
 		t.Fatalf("bad jq: %v", err)
 	}
+	// DKP modules describe each step for people; that must not stop a load.
+	if err := ParseConversion("v2.yaml", []byte("version: 2\ndescription:\n  en: Moves a to b.\n  ru: Переносит a в b.\nconversions: ['.b = .a | del(.a)']\n")); err != nil {
+		t.Fatalf("description: %v", err)
+	}
+	if err := ParseConversion("v2.yaml", []byte("version: 2\nconversion: []\n")); err == nil || !strings.Contains(err.Error(), "conversion") {
+		t.Fatalf("a misspelt key accepted: %v", err)
+	}
 }
 
 func TestCELRules(t *testing.T) {
