@@ -25,7 +25,8 @@ import (
 // $OUT_DIR/<name>-state.json (name -> .data.v), built only from what its
 // binding contexts said: a Synchronization replaces the view, an event
 // updates one entry, and a Group context replaces it with the snapshot. It
-// also appends {contexts, syncs} per run to $OUT_DIR/<name>-runs.
+// also appends {contexts, syncs} per run to $OUT_DIR/<name>-runs, before the
+// view is replaced, so a current view means a complete runs file.
 func stateBody(name string) string {
 	return fmt.Sprintf(`state="$OUT_DIR/%[1]s-state.json"
 [[ -f "$state" ]] || echo '{}' > "$state"
@@ -36,8 +37,8 @@ jq -c --slurpfile s "$state" '
     elif $c.type == "Group" then ($c.snapshots.cms | view)
     elif $c.watchEvent == "Deleted" then del(.[$c.filterResult.name])
     else .[$c.filterResult.name] = $c.filterResult.v end)' "$BINDING_CONTEXT_PATH" > "$state.tmp"
-mv "$state.tmp" "$state"
-jq -c '{contexts: length, syncs: (map(select(.type == "Synchronization")) | length)}' "$BINDING_CONTEXT_PATH" >> "$OUT_DIR/%[1]s-runs"`, name)
+jq -c '{contexts: length, syncs: (map(select(.type == "Synchronization")) | length)}' "$BINDING_CONTEXT_PATH" >> "$OUT_DIR/%[1]s-runs"
+mv "$state.tmp" "$state"`, name)
 }
 
 // stormBinding is a kubernetes binding on the ConfigMaps of ns whose filter
@@ -54,7 +55,7 @@ kubernetes:
 ` + extra
 }
 
-// hookState reads the view a stateBody hook wrote ("" when none yet).
+// hookState reads the view a stateBody hook wrote (nil when none yet).
 func hookState(t *testing.T, dir, name string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, name+"-state.json"))
@@ -259,6 +260,12 @@ func TestEventStorm(t *testing.T) {
 		// Synchronization, however busy its queue was.
 		if wantSyncs := map[string]int{"events": 1}[name]; syncs != wantSyncs {
 			t.Errorf("%s got %d Synchronization contexts, want %d", name, syncs, wantSyncs)
+		}
+		// Every change moved a filter result, so events.sh gets at most one
+		// context per change (fewer only if a relist folded some together):
+		// more would be a repeated event.
+		if most := 1 + objects*rounds + 2*churn; name == "events" && contexts > most {
+			t.Errorf("events got %d binding contexts for %d changes and one Synchronization", contexts, most-1)
 		}
 	}
 }
