@@ -49,14 +49,13 @@ type testServer struct {
 
 type serverOpt func(*Options)
 
-// startServer runs a Server on the shared control plane until the test ends.
+// startServer runs a Server until the test ends, on the shared control
+// plane unless an option sets RestConfig.
 func startServer(t *testing.T, hooksDir string, opts ...serverOpt) *testServer {
 	t.Helper()
-	cp := testenv.ControlPlane(t)
 	outDir := t.TempDir()
 	o := Options{
 		HooksDir:      hooksDir,
-		RestConfig:    cp.Config,
 		ListenAddress: "127.0.0.1:0",
 		DebugAddress:  "127.0.0.1:0",
 		TempDir:       t.TempDir(),
@@ -66,6 +65,9 @@ func startServer(t *testing.T, hooksDir string, opts ...serverOpt) *testServer {
 	}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.RestConfig == nil {
+		o.RestConfig = testenv.ControlPlane(t).Config
 	}
 	s, err := New(o)
 	if err != nil {

@@ -58,4 +58,20 @@ func TestSourceStoreRelist(t *testing.T) {
 	if got := snapshotString(m); got != `"2" "1" "3"` {
 		t.Fatalf("snapshot: %s", got)
 	}
+	// A relist that finds what the watch already delivered (the watch
+	// expired with 410 Gone, or the API server restarted, with no change
+	// meanwhile) reports nothing: no second Synchronization, no repeated
+	// events. An object whose filter result is unchanged but which was
+	// updated is no event either.
+	current := []any{cmObject("ns", "x", "3"), cmObject("ns", "a", "2"), cmObject("ns", "c", "1")}
+	current[0].(*unstructured.Unstructured).SetAnnotations(map[string]string{"touched": "yes"})
+	if err := st.Replace(current, "3"); err != nil {
+		t.Fatal(err)
+	}
+	if got := events(); got != "" {
+		t.Fatalf("relist without changes: %s", got)
+	}
+	if got := snapshotString(m); got != `"2" "1" "3"` {
+		t.Fatalf("snapshot after the second relist: %s", got)
+	}
 }

@@ -21,8 +21,9 @@ type ControlPlane struct {
 	// Version is the Kubernetes version of the server.
 	Version string
 
-	env *envtest.Environment
-	dir string
+	env     *envtest.Environment
+	dir     string
+	certDir string // kube-apiserver's certificates, kept across RestartAPIServer
 }
 
 // ControlPlaneOptions tune StartControlPlane; the zero value is fine.
@@ -63,13 +64,28 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 	// EnsureKubeBinaries built them elsewhere.
 	env.ControlPlane.GetAPIServer().Path = filepath.Join(assets, "kube-apiserver")
 	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
+	// A certificate directory of our own outlives a stop of kube-apiserver
+	// (envtest deletes the one it makes), so a restarted server presents the
+	// same serving certificate and clients keep trusting it.
+	certDir, err := os.MkdirTemp("", "deckhand-apiserver-")
+	if err != nil {
+		return nil, fmt.Errorf("creating kube-apiserver certificate directory: %w", err)
+	}
+	env.ControlPlane.GetAPIServer().CertDir = certDir
+	// Without this, a stop waits up to --request-timeout (a minute) for open
+	// watches before closing their connections, longer than envtest's stop
+	// timeout; with it, the server drains short requests and then gives the
+	// watches two seconds, as a production API server behind a load
+	// balancer is usually run.
+	env.ControlPlane.GetAPIServer().Configure().Set("shutdown-send-retry-after", "true")
 	start := time.Now()
 	cfg, err := env.Start()
 	if err != nil {
 		_ = env.Stop()
+		_ = os.RemoveAll(certDir)
 		return nil, fmt.Errorf("starting kube-apiserver %s from %s: %w", opts.Version, assets, err)
 	}
-	cp := &ControlPlane{Config: cfg, Version: opts.Version, env: env}
+	cp := &ControlPlane{Config: cfg, Version: opts.Version, env: env, certDir: certDir}
 	if err := cp.writeKubeconfig(opts.KubeconfigPath); err != nil {
 		_ = cp.Stop()
 		return nil, err
@@ -109,8 +125,29 @@ func (cp *ControlPlane) Stop() error {
 	if cp.dir != "" {
 		_ = os.RemoveAll(cp.dir)
 	}
+	_ = os.RemoveAll(cp.certDir)
 	if err != nil {
 		return fmt.Errorf("stopping control plane: %w", err)
+	}
+	return nil
+}
+
+// StopAPIServer stops only kube-apiserver, leaving etcd and its data running,
+// so tests can see what clients do while the API is unreachable. Start it
+// again with StartAPIServer.
+func (cp *ControlPlane) StopAPIServer() error {
+	if err := cp.env.ControlPlane.APIServer.Stop(); err != nil {
+		return fmt.Errorf("stopping kube-apiserver: %w", err)
+	}
+	return nil
+}
+
+// StartAPIServer starts kube-apiserver again after StopAPIServer: on the same
+// port, with the same etcd and certificates, so Config and the kubeconfig
+// stay valid. It returns once the server is healthy.
+func (cp *ControlPlane) StartAPIServer() error {
+	if err := cp.env.ControlPlane.APIServer.Start(); err != nil {
+		return fmt.Errorf("restarting kube-apiserver on %s: %w", cp.Config.Host, err)
 	}
 	return nil
 }

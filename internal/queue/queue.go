@@ -28,11 +28,27 @@ func newQueue(name string) *queue {
 	return &queue{name: name, wake: make(chan struct{}, 1), front: make(chan struct{}, 1)}
 }
 
-func (q *queue) push(t Task, front bool) {
+// push adds t at the front or the tail and returns the ID of the task that
+// carries it. At the tail, t is first offered to combine with the last task
+// if that one has not started: a burst of runs of one hook queued while it
+// is busy then waits as one task instead of one per event, so the queue's
+// length stays bounded by the hooks in it, not by the events. The result is
+// the one next would produce at the head, since combining is associative
+// and only ever merges neighbours.
+func (q *queue) push(t Task, front bool, combine CombineFunc) uint64 {
 	q.mu.Lock()
-	if front {
+	id := t.ID
+	switch n := len(q.tasks); {
+	case front:
 		q.tasks = slices.Insert(q.tasks, 0, t)
-	} else {
+	case combine != nil && n > 0 && q.tasks[n-1].ID != q.runningID:
+		if merged, ok := combine(q.tasks[n-1], t); ok {
+			q.tasks[n-1] = merged
+			id = merged.ID
+			break
+		}
+		q.tasks = append(q.tasks, t)
+	default:
 		q.tasks = append(q.tasks, t)
 	}
 	q.mu.Unlock()
@@ -46,6 +62,7 @@ func (q *queue) push(t Task, front bool) {
 		default:
 		}
 	}
+	return id
 }
 
 // run is the worker loop; it returns when ctx is done.

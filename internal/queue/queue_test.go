@@ -368,3 +368,63 @@ func TestAttemptCountsRetries(t *testing.T) {
 		t.Fatalf("attempts = %v, want %v", got, want)
 	}
 }
+
+// A burst of tasks of one subject added while the queue is busy waits as one
+// task (combined as it is added), never merged into the running task; the
+// handler still gets every payload, in order.
+func TestCombineOnAddKeepsOnePendingTask(t *testing.T) {
+	type payload []string
+	rec := &recorder{}
+	release := make(chan struct{})
+	s := NewSet(func(ctx context.Context, q string, tk Task) error {
+		p := tk.Payload.(payload)
+		if p[0] == "block" {
+			<-release
+		}
+		rec.add(strings.Join(p, ","))
+		return nil
+	}, WithCombine(func(head, next Task) (Task, bool) {
+		if head.Subject != next.Subject {
+			return head, false
+		}
+		head.Payload = append(slices.Clone(head.Payload.(payload)), next.Payload.(payload)...)
+		return head, true
+	}))
+	s.Start(t.Context())
+	defer s.Stop()
+	first := s.Add("main", Task{Subject: "h", Payload: payload{"block"}})
+	waitUntil(t, "the first task to run", func() bool {
+		st := s.Status()
+		return len(st) == 1 && st[0].Current != nil && st[0].Current.Running
+	})
+	var ids []uint64
+	for i := range 100 {
+		ids = append(ids, s.Add("main", Task{Subject: "h", Payload: payload{fmt.Sprint(i)}}))
+	}
+	if ids[0] == first {
+		t.Fatal("a task was combined into the running one")
+	}
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("Add returned IDs %v..., want one pending task for the burst", ids[:3])
+		}
+	}
+	if l := s.Lengths()["main"]; l != 2 {
+		t.Fatalf("queue length during the burst = %d, want 2 (running + one combined)", l)
+	}
+	s.Add("main", Task{Subject: "other", Payload: payload{"o"}})
+	s.Add("main", Task{Subject: "h", Payload: payload{"after"}})
+	if l := s.Lengths()["main"]; l != 4 {
+		t.Fatalf("queue length = %d, want 4: another subject ends the combining", l)
+	}
+	close(release)
+	waitUntil(t, "four runs", func() bool { return len(rec.get()) == 4 })
+	var burst []string
+	for i := range 100 {
+		burst = append(burst, fmt.Sprint(i))
+	}
+	want := []string{"block", strings.Join(burst, ","), "o", "after"}
+	if got := rec.get(); !slices.Equal(got, want) {
+		t.Fatalf("runs = %v, want %v", got, want)
+	}
+}

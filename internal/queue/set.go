@@ -28,8 +28,9 @@ type Set struct {
 // Option configures a Set.
 type Option func(*Set)
 
-// WithCombine sets the function that merges consecutive tasks at the head of
-// a queue before a run.
+// WithCombine sets the function that merges consecutive tasks: a task added
+// behind one that has not started yet, and the head with its followers
+// before a run.
 func WithCombine(f CombineFunc) Option { return func(s *Set) { s.combine = f } }
 
 // WithBackoff replaces DefaultBackoff.
@@ -78,7 +79,9 @@ func (s *Set) Stop() {
 	s.wg.Wait()
 }
 
-// Add appends t to the named queue and returns the task's ID.
+// Add appends t to the named queue and returns the ID of the task that
+// carries it: its own, or that of the task queued last when t was combined
+// into it (see WithCombine).
 func (s *Set) Add(queueName string, t Task) uint64 {
 	return s.add(queueName, t, false)
 }
@@ -96,8 +99,7 @@ func (s *Set) add(queueName string, t Task, front bool) uint64 {
 	t.QueuedAt = time.Now()
 	q := s.queueLocked(queueName)
 	s.mu.Unlock()
-	q.push(t, front)
-	return t.ID
+	return q.push(t, front, s.combine)
 }
 
 // Ensure creates the named queue if it does not exist yet (so it shows in

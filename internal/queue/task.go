@@ -35,7 +35,9 @@ type Handler func(ctx context.Context, queue string, t Task) error
 // CombineFunc merges next into head when both may run as one execution
 // (shell-operator combines consecutive runs of the same hook into one run with
 // several binding contexts). It returns the merged task and true, or false to
-// stop combining at next.
+// stop combining at next. A queue applies it both when a task is added behind
+// one that has not started and at the head before a run, so it must merge
+// associatively: (a+b)+c equal to a+(b+c).
 type CombineFunc func(head, next Task) (Task, bool)
 
 // BackoffFunc returns how long to wait before retrying a task that has failed

@@ -85,3 +85,20 @@ func DockerRegistry(t testing.TB) *localenv.Registry {
 type progressWriter struct{}
 
 func (progressWriter) Write(p []byte) (int, error) { return os.Stderr.Write(p) }
+
+// DedicatedControlPlane starts a kube-apiserver and etcd for one test and
+// stops them after it: for tests that stop or restart the API server, which
+// must not disturb the tests sharing ControlPlane.
+func DedicatedControlPlane(t testing.TB) *localenv.ControlPlane {
+	t.Helper()
+	cp, err := localenv.StartControlPlane(context.Background(), localenv.ControlPlaneOptions{Progress: progressWriter{}})
+	if err != nil {
+		t.Fatalf("starting a dedicated control plane: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Stop(); err != nil {
+			t.Errorf("stopping the dedicated control plane: %v", err)
+		}
+	})
+	return cp
+}
