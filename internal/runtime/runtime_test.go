@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -262,10 +263,32 @@ func TestExampleModules(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("helloWorldEnabled: true\npodReporterEnabled: true\nstaticPageEnabled: true\ngreeterEnabled: true\ngoHookEnabled: true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.start(t, dir)
+	hookMetrics := prometheus.NewRegistry()
+	e.start(t, dir, func(o *Options) { o.HookRegistry = hookMetrics })
 	for _, m := range []string{"hello-world", "pod-reporter", "static-page", "greeter", "go-hook"} {
 		e.waitModule(t, m, phaseIs("Ready"))
 	}
+	// A module hook's metrics carry its module, as addon-operator labels them.
+	testenv.WaitFor(t, 30*time.Second, "pod-reporter's hook metric with a module label", func() (bool, string) {
+		families, err := hookMetrics.Gather()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, f := range families {
+			if f.GetName() != "pod_reporter_ready_pods" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "module" && l.GetValue() == "pod-reporter" {
+						return true, ""
+					}
+				}
+			}
+			return false, f.String()
+		}
+		return false, "no pod_reporter_ready_pods yet"
+	})
 	testenv.WaitFor(t, 60*time.Second, "go-hook's values patch in its ConfigMap", func() (bool, string) {
 		cm, err := e.kube.CoreV1().ConfigMaps("d8-go-hook").Get(context.Background(), "go-hook-status", metav1.GetOptions{})
 		if err != nil {
