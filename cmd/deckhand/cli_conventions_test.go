@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -62,6 +65,30 @@ func TestOutputFlagEverywhere(t *testing.T) {
 		f := c.Flag("output")
 		if f == nil || f.Shorthand != "o" || f.Value.Type() != "format" || f.DefValue != "table" {
 			t.Errorf("%s: -o/--output is %+v", c.CommandPath(), f)
+		}
+	}
+}
+
+// The built binary exits non-zero on a mistyped subcommand at any depth,
+// with cobra's message and suggestion, as at the top level.
+func TestUnknownSubcommandExitCode(t *testing.T) {
+	bin := deckhandBinary(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"registry", "tag"}, "Error: unknown command \"tag\" for \"deckhand registry\"\n\nDid you mean this?\n\ttags\n"},
+		{[]string{"hooks", "server"}, "Error: unknown command \"server\" for \"deckhand hooks\"\n\nDid you mean this?\n\tserve\n"},
+		{[]string{"dev", "prepar"}, "Error: unknown command \"prepar\" for \"deckhand dev\"\n\nDid you mean this?\n\tprepare\n"},
+		{[]string{"modul"}, "Error: unknown command \"modul\" for \"deckhand\"\n\nDid you mean this?\n\tmodule\n"},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.HasPrefix(stderr.String(), c.want) || stdout.Len() != 0 {
+			t.Errorf("deckhand %v: %v\nstdout: %s\nstderr: %s", c.args, err, stdout.String(), stderr.String())
 		}
 	}
 }
