@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/deckhand-dev/deckhand/internal/output"
+	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
@@ -138,5 +140,23 @@ func TestRegistryInspectAndSentences(t *testing.T) {
 	}
 	if _, err := os.Stat(other); !os.IsNotExist(err) {
 		t.Fatalf("pulled despite the refused format: %v", err)
+	}
+}
+
+// status MODULE prints its sentences as lines and only the release history
+// through the table writer.
+func TestStatusReportText(t *testing.T) {
+	rep := &release.Report{Module: "hello", Enabled: true, Source: "local", Version: "v1.0.0", Phase: "Ready", Ready: true,
+		Releases: []release.ReleaseReport{{Version: "v1.0.0", Phase: "Deployed"}, {Version: "v0.9.0", Phase: "Superseded", Message: "replaced by v1.0.0"}}}
+	var b strings.Builder
+	if err := output.PrintText(&b, "table", rep, func(w io.Writer) error { return printReport(w, rep) }); err != nil {
+		t.Fatal(err)
+	}
+	want := "Module:    hello\nEnabled:   true\nSource:    local\nVersion:   v1.0.0\nPhase:     Ready\n\n" +
+		"RELEASE   PHASE        SINCE   MESSAGE\n" +
+		"v1.0.0    Deployed     -       -\n" +
+		"v0.9.0    Superseded   -       replaced by v1.0.0\n"
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
