@@ -62,9 +62,6 @@ NAME is the kebab-case module name; the directory defaults to ./NAME.`,
 			if target == "" {
 				target = args[0]
 			}
-			if err := output.Check(format, true); err != nil {
-				return err
-			}
 			files, err := (&module.Scaffold{Name: args[0], Dir: target}).Run()
 			if err != nil {
 				return err
