@@ -16,6 +16,11 @@ func newDevPrepareCommand() *cobra.Command {
 kube-apiserver and etcd from the Go module proxy into the cache (reused afterwards)
 and checks that docker-registry is installed. The printed KUBEBUILDER_ASSETS line
 points controller-runtime's envtest (in any project) at the same binaries.`,
+		Example: `  # once, e.g. in a CI image, so that later deckhand dev runs start in seconds
+  deckhand dev prepare
+
+  # point envtest-based tests at the cached binaries
+  eval "$(deckhand dev prepare)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := localenv.EnsureKubeBinaries(cmd.Context(), localenv.KubernetesVersion(), cmd.ErrOrStderr())

@@ -45,6 +45,12 @@ func newHooksCommand() *cobra.Command {
 		Use:     "hooks",
 		Short:   "Run shell-operator hooks from a directory, and inspect a running instance",
 		GroupID: groupHooks,
+		Example: `  # run the hooks of ./hooks against the current kubeconfig context
+  deckhand hooks serve --hooks-dir ./hooks
+
+  # in another terminal: what is queued and what a hook would see
+  deckhand hooks queues
+  deckhand hooks snapshots pods.sh`,
 	}
 	cmd.AddCommand(newHooksServeCommand(), newHooksQueuesCommand(), newHooksSnapshotsCommand())
 	return cmd
@@ -105,6 +111,12 @@ the CRDs' spec.conversion at the Service (or at --*-webhook-url), with the CA bu
 Certificates are read from the --*-server-cert/--*-server-key files and reloaded when
 they change on disk; when the files are absent deckhand generates a CA and a
 certificate and injects that CA.`,
+		Example: `  # the hooks of ./hooks against the current kubeconfig context
+  deckhand hooks serve --hooks-dir ./hooks
+
+  # shell-operator's metric names, JSON logs, one active replica
+  deckhand hooks serve --hooks-dir /hooks --metrics-prefix shell_operator_ --log-format json \
+    --leader-elect --lease-namespace hooks`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}
@@ -270,9 +282,9 @@ type hooksDebugOptions struct {
 	output  string
 }
 
-func (o *hooksDebugOptions) bind(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.address, "address", hookserver.DefaultDebugAddress, "debug address (--debug-address) of a running `deckhand hooks serve`")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: "+output.Formats)
+func (o *hooksDebugOptions) bind(cmd *cobra.Command, list bool) {
+	cmd.Flags().StringVar(&o.address, "address", hookserver.DefaultDebugAddress, "debug address (--debug-address) of a running deckhand hooks serve")
+	output.AddFlag(cmd.Flags(), &o.output, list)
 }
 
 func newHooksQueuesCommand() *cobra.Command {
@@ -280,7 +292,12 @@ func newHooksQueuesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "queues",
 		Short: "Show the task queues of a running instance: length, running hook, failures",
-		Args:  cobra.NoArgs,
+		Example: `  # the instance started by deckhand hooks serve on this machine
+  deckhand hooks queues
+
+  # another instance's debug address; full last errors
+  deckhand hooks queues --address 127.0.0.1:19652 -o wide`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
@@ -288,26 +305,40 @@ func newHooksQueuesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output.Print(cmd.OutOrStdout(), o.output, reply, func(w io.Writer) error {
-				output.Row(w, "QUEUE", "LENGTH", "CURRENT", "FAILURES", "RETRY-IN", "LAST-ERROR")
-				for _, q := range reply.Queues {
-					current, retry := "-", "-"
-					if q.Current != nil {
-						current = q.Current.Subject
-						if q.Current.Description != "" {
-							current += " (" + q.Current.Description + ")"
+			names := make([]string, len(reply.Queues))
+			for i, q := range reply.Queues {
+				names[i] = q.Name
+			}
+			return output.PrintList(cmd.OutOrStdout(), o.output, reply, output.List{
+				Names: names,
+				Human: func(w io.Writer, wide bool) error {
+					return output.WriteTable(w, func(tw io.Writer) error {
+						output.Row(tw, "QUEUE", "LENGTH", "CURRENT", "FAILURES", "RETRY-IN", "LAST-ERROR")
+						for _, q := range reply.Queues {
+							current, retry := "-", "-"
+							if q.Current != nil {
+								current = q.Current.Subject
+								if q.Current.Description != "" {
+									current += " (" + q.Current.Description + ")"
+								}
+							}
+							if q.RetryAt != nil {
+								retry = time.Until(*q.RetryAt).Round(100 * time.Millisecond).String()
+							}
+							lastErr := oneLine(q.LastError, 80)
+							if wide {
+								// The whole error, folded onto one line.
+								lastErr = oneLine(q.LastError, len(q.LastError)+3)
+							}
+							output.Row(tw, q.Name, q.Length, current, q.Failures, retry, lastErr)
 						}
-					}
-					if q.RetryAt != nil {
-						retry = time.Until(*q.RetryAt).Round(100 * time.Millisecond).String()
-					}
-					output.Row(w, q.Name, q.Length, current, q.Failures, retry, oneLine(q.LastError, 80))
-				}
-				return nil
+						return nil
+					})
+				},
 			})
 		},
 	}
-	o.bind(cmd)
+	o.bind(cmd, true)
 	return cmd
 }
 
@@ -316,7 +347,12 @@ func newHooksSnapshotsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "snapshots HOOK",
 		Short: "Show the snapshots (filter results and objects) a hook of a running instance would get",
-		Args:  exactArgs("HOOK"),
+		Example: `  # HOOK is the hook's path under --hooks-dir
+  deckhand hooks snapshots pods.sh
+
+  # the full objects and filter results
+  deckhand hooks snapshots pods.sh -o yaml`,
+		Args: exactArgs("HOOK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
@@ -324,22 +360,38 @@ func newHooksSnapshotsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output.Print(cmd.OutOrStdout(), o.output, snaps, func(w io.Writer) error {
-				output.Row(w, "BINDING", "OBJECT", "FILTER-RESULT")
-				for _, binding := range slices.Sorted(maps.Keys(snaps.Snapshots)) {
-					objs := snaps.Snapshots[binding]
-					if len(objs) == 0 {
-						output.Row(w, binding, "-", "-")
-					}
-					for _, obj := range objs {
-						output.Row(w, binding, objectName(obj.Object), oneLine(compactJSON(obj.FilterResult), 80))
-					}
+			bindings := slices.Sorted(maps.Keys(snaps.Snapshots))
+			var names []string
+			for _, b := range bindings {
+				for _, obj := range snaps.Snapshots[b] {
+					names = append(names, b+" "+objectName(obj.Object))
 				}
-				return nil
+			}
+			return output.PrintList(cmd.OutOrStdout(), o.output, snaps, output.List{
+				Names: names,
+				Human: func(w io.Writer, wide bool) error {
+					return output.WriteTable(w, func(tw io.Writer) error {
+						output.Row(tw, "BINDING", "OBJECT", "FILTER-RESULT")
+						for _, binding := range bindings {
+							objs := snaps.Snapshots[binding]
+							if len(objs) == 0 {
+								output.Row(tw, binding, "-", "-")
+							}
+							for _, obj := range objs {
+								result := compactJSON(obj.FilterResult)
+								if !wide {
+									result = oneLine(result, 80)
+								}
+								output.Row(tw, binding, objectName(obj.Object), result)
+							}
+						}
+						return nil
+					})
+				},
 			})
 		},
 	}
-	o.bind(cmd)
+	o.bind(cmd, true)
 	return cmd
 }
 

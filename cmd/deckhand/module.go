@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -10,16 +10,30 @@ import (
 
 	"github.com/deckhand-dev/deckhand/internal/lint"
 	"github.com/deckhand-dev/deckhand/internal/module"
+	"github.com/deckhand-dev/deckhand/internal/output"
 )
 
 const groupModule = "module"
 
 // newModuleCommand returns the `deckhand module` command group: init, lint,
-// render, test, build and push (the last two in module_publish.go).
+// render, test, build, push (module_publish.go) and sign (signing.go).
 func newModuleCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "module",
-		Short:   "Develop a module: scaffold, lint and render it",
+		Use:   "module",
+		Short: "Develop and publish a module: init, lint, render, test, build, push, sign",
+		Long: `Develop and publish a DKP module:
+  init     scaffold a module that lints clean and renders
+  lint     check it with dmt's rules
+  render   print the manifests Helm would apply
+  test     run its hook test cases (tests/*.yaml) without a cluster
+  build    build its OCI artifacts into an OCI image layout
+  push     build and push it to a module source in a registry
+  sign     sign a published version (cosign-compatible)`,
+		Example: `  # from nothing to a module in a registry
+  deckhand module init hello-world
+  deckhand module lint ./hello-world
+  deckhand module test ./hello-world
+  deckhand module push ./hello-world --repo registry.example.io/acme/modules --version v0.1.0 --channel stable`,
 		GroupID: groupModule,
 		Args:    cobra.NoArgs,
 	}
@@ -30,13 +44,18 @@ func newModuleCommand() *cobra.Command {
 }
 
 func newModuleInitCommand() *cobra.Command {
-	var dir string
+	var dir, format string
 	cmd := &cobra.Command{
 		Use:   "init NAME",
 		Short: "Create a new module that lints clean and renders",
 		Long: `Create a module directory: module.yaml, Chart.yaml, openapi schemas with x-examples,
 a Deployment and ConfigMap, an onStartup shell hook, docs/README.md and .helmignore.
 NAME is the kebab-case module name; the directory defaults to ./NAME.`,
+		Example: `  # ./hello-world, ready for lint, render and test
+  deckhand module init hello-world
+
+  # somewhere else; print only the created files
+  deckhand module init hello-world --dir modules/hello-world -o name`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target := dir
@@ -47,15 +66,25 @@ NAME is the kebab-case module name; the directory defaults to ./NAME.`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			for _, f := range files {
-				fmt.Fprintln(out, filepath.Join(target, f))
+			paths := make([]string, len(files))
+			for i, f := range files {
+				paths[i] = filepath.Join(target, f)
 			}
-			fmt.Fprintf(out, "created module %s in %s\n", args[0], target)
-			return nil
+			res := map[string]any{"module": args[0], "dir": target, "files": paths}
+			return output.PrintList(cmd.OutOrStdout(), format, res, output.List{
+				Names: paths,
+				Human: func(w io.Writer, _ bool) error {
+					for _, p := range paths {
+						fmt.Fprintln(w, p)
+					}
+					_, err := fmt.Fprintf(w, "created module %s in %s\n", args[0], target)
+					return err
+				},
+			})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "directory to create (default ./NAME)")
+	output.AddFlag(cmd.Flags(), &format, true)
 	return cmd
 }
 
@@ -67,7 +96,13 @@ func newModuleLintCommand() *cobra.Command {
 		Long: `Check a module directory: module.yaml, openapi schemas and x-examples, hook --config
 output, CRDs, the chart rendered with default values and each x-example, and the rendered
 objects (namespaces, labels, container resources, probes and securityContext).
-Rules are silenced per module with dmt's .dmtlint.yaml. Output: file:line: rule-id: message.`,
+Rules are silenced per module with dmt's .dmtlint.yaml. Output: file:line: rule-id: message,
+or the whole result with -o json|yaml.`,
+		Example: `  # the module in the current directory
+  deckhand module lint
+
+  # for CI: the problems as JSON; the exit code is 1 on errors
+  deckhand module lint ./hello-world -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -78,35 +113,30 @@ Rules are silenced per module with dmt's .dmtlint.yaml. Output: file:line: rule-
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				if res.Problems == nil {
-					res.Problems = []lint.Problem{}
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
-					return err
-				}
-			case "", "text":
+			if res.Problems == nil {
+				res.Problems = []lint.Problem{}
+			}
+			err = output.PrintText(cmd.OutOrStdout(), format, res, func(w io.Writer) error {
 				for _, p := range res.Problems {
-					fmt.Fprintln(out, p.String())
+					fmt.Fprintln(w, p.String())
 				}
-			default:
-				return fmt.Errorf("unknown format %q: use text or json", format)
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			if n := res.Errors(); n > 0 {
 				return fmt.Errorf("module %s: %d lint error(s)", dir, n)
 			}
-			if format != "json" {
+			if output.Human(format) {
 				// A summary on stderr, so stdout stays the list of problems.
 				fmt.Fprintf(cmd.ErrOrStderr(), "module %s: %d problem(s), no errors\n", dir, len(res.Problems))
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text|json")
+	output.AddFlag(cmd.Flags(), &format, false)
+	deprecatedFormatAlias(cmd, &format)
 	cmd.Flags().StringVar(&kubeVersion, "kube-version", "", "Kubernetes version for .Capabilities (default: deckhand's client-go version)")
 	return cmd
 }
@@ -125,6 +155,14 @@ module's values.yaml section, config-values defaults, the settings given with -f
 values defaults, the registry section DKP injects (a stub here), then --module-values
 on top as hooks would set them. Helm sees .Values.<moduleKey> and .Values.global (stub
 globals: registry, digests for images/*, cluster domain, enabledModules).`,
+		Example: `  # the manifests with default settings
+  deckhand module render ./hello-world
+
+  # with settings, as a ModuleConfig would give them
+  deckhand module render ./hello-world -f settings.yaml --set replicas=2
+
+  # the values Helm sees instead of the manifests
+  deckhand module render ./hello-world --show-values`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."

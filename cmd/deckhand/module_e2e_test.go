@@ -45,7 +45,7 @@ func moduleInitToPull(t *testing.T, bin, source string) {
 	srcTree := treeOf(t, dir)
 
 	var lint struct{ Problems []any }
-	decode(t, run("module", "lint", dir, "--format", "json"), &lint)
+	decode(t, run("module", "lint", dir, "-o", "json"), &lint)
 	if len(lint.Problems) != 0 {
 		t.Fatalf("a freshly generated module has lint problems: %v", lint.Problems)
 	}
@@ -65,7 +65,7 @@ func moduleInitToPull(t *testing.T, bin, source string) {
 	var build struct {
 		Artifacts []struct{ Repository, Tag, Digest string }
 	}
-	decode(t, run("module", "build", dir, "--version", version, "-o", filepath.Join(t.TempDir(), "layout"), "--format", "json"), &build)
+	decode(t, run("module", "build", dir, "--version", version, "-d", filepath.Join(t.TempDir(), "layout"), "-o", "json"), &build)
 	var builtBundle string
 	for _, a := range build.Artifacts {
 		if a.Repository == name && a.Tag == version {

@@ -79,9 +79,20 @@ module.yaml, values.yaml, enabled, package.yaml, charts/, crds/, hooks/ (without
 monitoring/, openapi/, templates/, docs/*.md and docs/images/. Development files such as
 tests/, images/ and dist/ stay out, so a pulled module is its source tree without them plus
 version.json and images_digests.json.`,
+		Example: `  # into ./hello-world/dist/hello-world-v0.1.0
+  deckhand module build ./hello-world --version v0.1.0
+
+  # into a directory of your choice, tagged for a channel, result as JSON
+  deckhand module build ./hello-world --version v0.1.0 --channel stable -d ./layout -o json
+
+  # then push the layout as built
+  deckhand module push --layout ./layout --repo registry.example.io/acme/modules`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := moduleDirArg(args)
+			if err := output.Check(f.output, false); err != nil {
+				return err
+			}
 			c, err := f.client()
 			if err != nil {
 				return err
@@ -98,20 +109,31 @@ version.json and images_digests.json.`,
 				return err
 			}
 			res := map[string]any{"module": art.Module, "version": art.Version, "layout": out, "artifacts": places, "imagesDigests": art.ImagesDigests}
-			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
-				output.Row(w, "REPOSITORY", "TAG", "DIGEST")
-				for _, p := range places {
-					output.Row(w, dash(p.Repository), p.Tag, p.Digest)
+			return output.PrintText(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				err := output.WriteTable(w, func(tw io.Writer) error {
+					output.Row(tw, "REPOSITORY", "TAG", "DIGEST")
+					for _, p := range places {
+						output.Row(tw, dash(p.Repository), p.Tag, p.Digest)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(w, "Written to %s\n", out)
-				return nil
+				_, err = fmt.Fprintf(w, "Written to %s\n", out)
+				return err
 			})
 		},
 	}
 	a.bind(cmd)
 	f.bind(cmd.Flags())
-	cmd.Flags().StringVarP(&out, "layout", "o", "", "OCI layout directory to write (default DIR/dist/MODULE-VERSION)")
-	cmd.Flags().StringVar(&f.output, "format", "table", "output format: "+output.Formats)
+	cmd.Flags().StringVarP(&out, "out-dir", "d", "", "OCI layout directory to write (default DIR/dist/MODULE-VERSION)")
+	// --layout was the directory flag's name (with -o) before -o meant the
+	// output format as everywhere else.
+	cmd.Flags().StringVar(&out, "layout", "", "OCI layout directory to write (deprecated: use -d/--out-dir)")
+	_ = cmd.Flags().MarkDeprecated("layout", "use -d/--out-dir")
+	output.AddFlag(cmd.Flags(), &f.output, false)
+	deprecatedFormatAlias(cmd, &f.output)
 	cmd.Flags().StringArrayVar(&channels, "channel", nil, "also tag the release for this channel in the layout (repeatable)")
 	return cmd
 }
@@ -133,8 +155,16 @@ func newModulePushCommand() *cobra.Command {
 SOURCE/MODULE:VERSION, SOURCE/MODULE/release:VERSION, the --channel tags, and last the index tag
 SOURCE:MODULE that makes DKP discover the module. An existing version with other content is
 refused unless --force; the same content again is a no-op.`,
+		Example: `  # build and push v0.1.0, and point the stable channel at it
+  deckhand module push ./hello-world --repo registry.example.io/acme/modules --version v0.1.0 --channel stable
+
+  # push a layout written by module build, signed
+  deckhand module push --layout ./layout --repo registry.example.io/acme/modules --sign-key cosign.key`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := output.Check(f.output, false); err != nil {
+				return err
+			}
 			c, err := f.client()
 			if err != nil {
 				return err
@@ -175,22 +205,25 @@ refused unless --force; the same content again is a no-op.`,
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "signed %s %s with key %s\n", art.Module, art.Version, key.KeyID)
 			}
-			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
-				output.Row(w, "REFERENCE", "DIGEST")
-				for _, p := range res.Placements {
-					ref := res.Source + ":" + p.Tag
-					if p.Repository != "" {
-						ref = res.Source + "/" + p.Repository + ":" + p.Tag
+			return output.PrintText(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				err := output.WriteTable(w, func(tw io.Writer) error {
+					output.Row(tw, "REFERENCE", "DIGEST")
+					for _, p := range res.Placements {
+						ref := res.Source + ":" + p.Tag
+						if p.Repository != "" {
+							ref = res.Source + "/" + p.Repository + ":" + p.Tag
+						}
+						output.Row(tw, ref, p.Digest)
 					}
-					output.Row(w, ref, p.Digest)
+					for _, k := range sortedKeys(res.Images) {
+						output.Row(tw, res.Images[k], "("+k+")")
+					}
+					return nil
+				})
+				if err == nil && res.Unchanged {
+					_, err = fmt.Fprintf(w, "%s %s was already published with the same content\n", res.Module, res.Version)
 				}
-				for _, k := range sortedKeys(res.Images) {
-					output.Row(w, res.Images[k], "("+k+")")
-				}
-				if res.Unchanged {
-					fmt.Fprintf(w, "%s %s was already published with the same content\n", res.Module, res.Version)
-				}
-				return nil
+				return err
 			})
 		},
 	}
@@ -198,9 +231,9 @@ refused unless --force; the same content again is a no-op.`,
 	f.bind(cmd.Flags())
 	cmd.Flags().StringVar(&repo, "repo", "", "module source repository, REGISTRY/PATH (e.g. registry.example.io/acme/modules)")
 	cmd.Flags().StringArrayVar(&channels, "channel", nil, "point this release channel at the version (repeatable): "+fmt.Sprint(registry.Channels()))
-	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output format: "+output.Formats)
+	output.AddFlag(cmd.Flags(), &f.output, false)
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite the version if it was published with different content")
-	cmd.Flags().StringVar(&fromDir, "layout", "", "push an OCI layout written by `module build` instead of building DIR")
+	cmd.Flags().StringVar(&fromDir, "layout", "", "push the OCI layout directory written by module build instead of building DIR")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the module and release images with this key (cosign's format with $COSIGN_PASSWORD, or PEM)")
 	_ = cmd.MarkFlagRequired("repo")
 	return cmd

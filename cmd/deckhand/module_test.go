@@ -42,7 +42,7 @@ func TestModuleInitLintRender(t *testing.T) {
 	if err != nil || out != "module "+dir+": 0 problem(s), no errors\n" {
 		t.Fatalf("lint of a new module: %v\n%s", err, out)
 	}
-	out, err = runModuleCLI(t, "module", "lint", dir, "--format", "json")
+	out, err = runModuleCLI(t, "module", "lint", dir, "-o", "json")
 	if err != nil {
 		t.Fatalf("lint --format json: %v\n%s", err, out)
 	}
@@ -146,7 +146,7 @@ func TestModuleLintReportsFileLineRule(t *testing.T) {
 	if _, err := runModuleCLI(t, "module", "render", dir); err == nil || !strings.Contains(err.Error(), "module.yaml:2: stage") {
 		t.Fatalf("render of a module with a bad module.yaml: %v", err)
 	}
-	if _, err := runModuleCLI(t, "module", "lint", dir, "--format", "xml"); err == nil || !strings.Contains(err.Error(), "xml") {
+	if _, err := runModuleCLI(t, "module", "lint", dir, "-o", "xml"); err == nil || !strings.Contains(err.Error(), "xml") {
 		t.Fatalf("unknown format: %v", err)
 	}
 }

@@ -31,6 +31,14 @@ code, runs the hook with the addon-operator file protocol, and compares the valu
 object operations, metrics and, when the case asks, the binding context, the resulting values
 and the rendered manifests. --update rewrites each case's expect section with the results.
 The format is described in docs/module-test.md.`,
+		Example: `  # every case of the module in the current directory
+  deckhand module test
+
+  # the cases under tests/pods/, as JSON
+  deckhand module test ./pod-reporter --run '^pods/' -o json
+
+  # accept the current results as the expectations
+  deckhand module test ./pod-reporter --update`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -51,14 +59,22 @@ The format is described in docs/module-test.md.`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			switch strings.ToLower(format) {
-			case "", "table", "text":
-				printTestReport(out, rep, t.Update)
-			default:
-				if err := output.Print(out, format, rep, nil); err != nil {
-					return err
-				}
+			names := make([]string, len(rep.Cases))
+			for i, c := range rep.Cases {
+				names[i] = c.Name
+			}
+			// The report is no table: diffs and hook output are indented
+			// text that a table writer would re-align. wide shows the
+			// same, as the report has no columns to add.
+			err = output.PrintList(cmd.OutOrStdout(), format, rep, output.List{
+				Names: names,
+				Human: func(w io.Writer, _ bool) error {
+					printTestReport(w, rep, t.Update)
+					return nil
+				},
+			})
+			if err != nil {
+				return err
 			}
 			if len(rep.Cases) == 0 {
 				return fmt.Errorf("module %s: no test case matched", rep.Module)
@@ -71,7 +87,7 @@ The format is described in docs/module-test.md.`,
 	}
 	cmd.Flags().BoolVar(&t.Update, "update", false, "rewrite each case's expect section with the actual results")
 	cmd.Flags().StringVar(&match, "run", "", "run only the cases whose name (path under tests/ without .yaml) matches this regular expression")
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text|json|yaml")
+	output.AddFlag(cmd.Flags(), &format, true)
 	cmd.Flags().DurationVar(&t.Timeout, "timeout", moduletest.DefaultTimeout, "time one case may take; a hook still running then is killed")
 	cmd.Flags().StringVar(&t.KubeVersion, "kube-version", "", "Kubernetes version for global values and rendering (default: deckhand's client-go version)")
 	return cmd

@@ -14,7 +14,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/deckhand-dev/deckhand/internal/output"
 	"github.com/deckhand-dev/deckhand/internal/registry"
@@ -35,7 +34,7 @@ func (f *registryFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.config, "registry-config", "", "docker config.json with registry credentials (default: ~/.docker/config.json, $DOCKER_CONFIG, as docker does)")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file with extra CA certificates to trust for the registry")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS (loopback registries may use HTTP without it)")
-	fs.BoolVar(&f.progress, "progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress bar on stderr for transfers")
+	fs.BoolVar(&f.progress, "progress", isTerminal(os.Stderr), "report transfers on stderr: a progress bar on a terminal, else a line per finished transfer")
 }
 
 func (f *registryFlags) client() (*registry.Client, error) {
@@ -54,6 +53,16 @@ func (f *registryFlags) client() (*registry.Client, error) {
 func (f *registryFlags) progressFunc(w io.Writer, what string) (registry.ProgressFunc, func()) {
 	if !f.progress {
 		return nil, func() {}
+	}
+	if !isTerminal(w) {
+		// Frames redrawn with \r are noise in a log file or CI output:
+		// there, one plain line says what was transferred.
+		var last registry.Update
+		return func(u registry.Update) { last = u }, func() {
+			if last.Complete > 0 {
+				fmt.Fprintf(w, "%s: %d bytes transferred\n", what, last.Complete)
+			}
+		}
 	}
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(w),
@@ -84,9 +93,17 @@ func newRegistryCommand() *cobra.Command {
   SOURCE/<module>:vX.Y.Z          module image
   SOURCE/<module>/release:vX.Y.Z  release image (version.json, changelog.yaml, module.yaml)
   SOURCE/<module>/release:<channel>  alpha, beta, early-access, stable, rock-solid, lts`,
+		Example: `  # the modules of a source, then one module's versions and channels
+  deckhand registry ls registry.example.io/acme/modules
+  deckhand registry tags registry.example.io/acme/modules hello-world
+
+  # what stable points at, then promote a version to it
+  deckhand registry inspect registry.example.io/acme/modules hello-world stable
+  deckhand registry channel registry.example.io/acme/modules hello-world stable v0.2.0`,
 	}
 	f.bind(cmd.PersistentFlags())
-	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: "+output.Formats)
+	output.AddFlag(cmd.PersistentFlags(), &f.output, true)
+	cmd.PersistentFlags().Lookup("output").Usage += " (wide and name: the lists of ls and tags)"
 	cmd.AddCommand(
 		newRegistryLsCommand(f),
 		newRegistryTagsCommand(f),
@@ -122,12 +139,17 @@ the source (ModuleSource status.modules[].version and .checksum).`,
 				if mods == nil {
 					mods = []string{}
 				}
-				return output.Print(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "modules": mods}, func(w io.Writer) error {
-					output.Row(w, "MODULE")
-					for _, m := range mods {
-						output.Row(w, m)
-					}
-					return nil
+				return output.PrintList(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "modules": mods}, output.List{
+					Names: mods,
+					Human: func(w io.Writer, _ bool) error {
+						return output.WriteTable(w, func(tw io.Writer) error {
+							output.Row(tw, "MODULE")
+							for _, m := range mods {
+								output.Row(tw, m)
+							}
+							return nil
+						})
+					},
 				})
 			}
 			type entry struct {
@@ -146,12 +168,17 @@ the source (ModuleSource status.modules[].version and .checksum).`,
 				}
 				entries = append(entries, e)
 			}
-			return output.Print(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "channel": channel, "modules": entries}, func(w io.Writer) error {
-				output.Row(w, "MODULE", "VERSION", "CHECKSUM", "ERROR")
-				for _, e := range entries {
-					output.Row(w, e.Name, dash(e.Version), dash(e.Checksum), dash(e.Error))
-				}
-				return nil
+			return output.PrintList(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "channel": channel, "modules": entries}, output.List{
+				Names: mods,
+				Human: func(w io.Writer, _ bool) error {
+					return output.WriteTable(w, func(tw io.Writer) error {
+						output.Row(tw, "MODULE", "VERSION", "CHECKSUM", "ERROR")
+						for _, e := range entries {
+							output.Row(tw, e.Name, dash(e.Version), dash(e.Checksum), dash(e.Error))
+						}
+						return nil
+					})
+				},
 			})
 		},
 	}
@@ -163,7 +190,9 @@ func newRegistryTagsCommand(f *registryFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "tags SOURCE MODULE",
 		Short: "List the versions and release channels of a module",
-		Args:  exactArgs("SOURCE", "MODULE"),
+		Example: `  deckhand registry tags registry.example.io/acme/modules hello-world
+  deckhand registry tags registry.example.io/acme/modules hello-world -o name`,
+		Args: exactArgs("SOURCE", "MODULE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -173,12 +202,21 @@ func newRegistryTagsCommand(f *registryFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output.Print(cmd.OutOrStdout(), f.output, tags, func(w io.Writer) error {
-				output.Row(w, "VERSION", "MODULE IMAGE", "RELEASE IMAGE", "CHANNELS")
-				for _, v := range tags.Versions {
-					output.Row(w, v.Version, yesNo(v.Bundle), yesNo(v.Release), dash(strings.Join(v.On, ",")))
-				}
-				return nil
+			versions := make([]string, len(tags.Versions))
+			for i, v := range tags.Versions {
+				versions[i] = v.Version
+			}
+			return output.PrintList(cmd.OutOrStdout(), f.output, tags, output.List{
+				Names: versions,
+				Human: func(w io.Writer, _ bool) error {
+					return output.WriteTable(w, func(tw io.Writer) error {
+						output.Row(tw, "VERSION", "MODULE IMAGE", "RELEASE IMAGE", "CHANNELS")
+						for _, v := range tags.Versions {
+							output.Row(tw, v.Version, yesNo(v.Bundle), yesNo(v.Release), dash(strings.Join(v.On, ",")))
+						}
+						return nil
+					})
+				},
 			})
 		},
 	}
@@ -188,7 +226,12 @@ func newRegistryInspectCommand(f *registryFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect SOURCE MODULE VERSION|CHANNEL",
 		Short: "Show a module version: version.json, image digests, sizes, channels, changelog",
-		Args:  exactArgs("SOURCE", "MODULE", "VERSION|CHANNEL"),
+		Example: `  # what the stable channel points at
+  deckhand registry inspect registry.example.io/acme/modules hello-world stable
+
+  # one version, for scripts
+  deckhand registry inspect registry.example.io/acme/modules hello-world v0.1.0 -o json`,
+		Args: exactArgs("SOURCE", "MODULE", "VERSION|CHANNEL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -198,20 +241,7 @@ func newRegistryInspectCommand(f *registryFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output.Print(cmd.OutOrStdout(), f.output, info, func(w io.Writer) error {
-				output.Row(w, "Module:", info.Module)
-				output.Row(w, "Version:", info.Version)
-				output.Row(w, "Channels:", dash(strings.Join(info.Channels, ",")))
-				output.Row(w, "Module image:", info.Bundle.Reference)
-				output.Row(w, "", info.Bundle.Digest, fmt.Sprintf("%d bytes", info.Bundle.Size))
-				output.Row(w, "Release image:", info.Release.Reference)
-				output.Row(w, "", info.Release.Digest, fmt.Sprintf("%d bytes", info.Release.Size))
-				output.Row(w, "Images:", dash(""))
-				for _, k := range sortedKeys(info.ImagesDigests) {
-					output.Row(w, "", k, info.ImagesDigests[k])
-				}
-				return nil
-			})
+			return output.PrintText(cmd.OutOrStdout(), f.output, info, func(w io.Writer) error { return printInspect(w, info) })
 		},
 	}
 }
@@ -231,10 +261,18 @@ The tree is exactly the image's content; the pull is recorded next to it in .DIR
 (source, module, version, digest). An existing DIR is replaced only if it is empty or deckhand
 pulled it (that file names it); anything else, such as a checkout of the module, is refused
 unless --force.`,
+		Example: `  # the stable version into ./hello-world
+  deckhand registry pull registry.example.io/acme/modules hello-world stable
+
+  # a version into a directory of your choice, only if signed by a trusted key
+  deckhand registry pull registry.example.io/acme/modules hello-world v0.1.0 -d /tmp/hello --verify-key cosign.pub`,
 		Args: exactArgs("SOURCE", "MODULE", "VERSION|CHANNEL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
+				return err
+			}
+			if err := output.Check(f.output, false); err != nil {
 				return err
 			}
 			if dir == "" {
@@ -263,9 +301,9 @@ unless --force.`,
 			if err != nil {
 				return err
 			}
-			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
-				output.Row(w, "Pulled", res.Module, res.Version, res.Digest, "into", res.Dir)
-				return nil
+			return output.PrintText(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Pulled %s %s (%s) into %s\n", res.Module, res.Version, res.Digest, res.Dir)
+				return err
 			})
 		},
 	}
@@ -282,8 +320,13 @@ func newRegistryChannelCommand(f *registryFlags) *cobra.Command {
 		Use:   "channel SOURCE MODULE CHANNEL VERSION",
 		Short: "Point a release channel of a module at a published version",
 		Long:  "CHANNEL is one of " + strings.Join(registry.Channels(), ", ") + ".",
-		Args:  exactArgs("SOURCE", "MODULE", "CHANNEL", "VERSION"),
+		Example: `  # promote v0.1.0 to stable
+  deckhand registry channel registry.example.io/acme/modules hello-world stable v0.1.0`,
+		Args: exactArgs("SOURCE", "MODULE", "CHANNEL", "VERSION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := output.Check(f.output, false); err != nil {
+				return err
+			}
 			c, err := f.client()
 			if err != nil {
 				return err
@@ -292,9 +335,9 @@ func newRegistryChannelCommand(f *registryFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output.Print(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
-				output.Row(w, "Channel", res.Channel, "of", res.Module, "->", res.Version, "(was "+dash(res.Previous)+")")
-				return nil
+			return output.PrintText(cmd.OutOrStdout(), f.output, res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Channel %s of %s -> %s (was %s)\n", res.Channel, res.Module, res.Version, dash(res.Previous))
+				return err
 			})
 		},
 	}

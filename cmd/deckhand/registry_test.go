@@ -86,11 +86,11 @@ func TestModuleBuildCLI(t *testing.T) {
 		Artifacts []struct{ Repository, Tag, Digest string }
 	}
 	layoutA := filepath.Join(t.TempDir(), "a")
-	decode(t, mustRun(t, "module", "build", dir, "--version", "1.0.0", "-o", layoutA, "--format", "json"), &first)
+	decode(t, mustRun(t, "module", "build", dir, "--version", "1.0.0", "-d", layoutA, "-o", "json"), &first)
 	if _, err := os.Stat(filepath.Join(layoutA, "oci-layout")); err != nil {
 		t.Fatalf("no OCI layout written: %v", err)
 	}
-	decode(t, mustRun(t, "module", "build", dir, "--version", "v1.0.0", "-o", filepath.Join(t.TempDir(), "b"), "--format", "json"), &second)
+	decode(t, mustRun(t, "module", "build", dir, "--version", "v1.0.0", "-d", filepath.Join(t.TempDir(), "b"), "-o", "json"), &second)
 	if first.Module != "greeter" || first.Version != "v1.0.0" || len(first.Artifacts) != 3 {
 		t.Fatalf("build output %+v", first)
 	}
@@ -240,7 +240,7 @@ func TestModulePushLayoutCLI(t *testing.T) {
 		source := host + "/ci/modules"
 		dir := writeCLIModule(t)
 		layout := filepath.Join(t.TempDir(), "out")
-		mustRun(t, "module", "build", dir, "--version", "v3.1.0", "--channel", "rock-solid", "-o", layout)
+		mustRun(t, "module", "build", dir, "--version", "v3.1.0", "--channel", "rock-solid", "-d", layout)
 		var pushed struct {
 			Version   string
 			Artifacts []struct{ Repository, Tag string }
@@ -331,7 +331,7 @@ func TestModulePushValidatesModuleCLI(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"module", "push", dir, "--repo", source, "--version", "v1.0.0"},
-		{"module", "build", dir, "--version", "v1.0.0", "-o", filepath.Join(t.TempDir(), "layout")},
+		{"module", "build", dir, "--version", "v1.0.0", "-d", filepath.Join(t.TempDir(), "layout")},
 	} {
 		_, _, err := runDeckhand(t, args...)
 		if err == nil || !strings.Contains(err.Error(), "module.yaml") || !strings.Contains(err.Error(), "stage") || !strings.Contains(err.Error(), "Nightly") {

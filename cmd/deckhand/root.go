@@ -47,21 +47,38 @@ func failOnUnknownSubcommand(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		failOnUnknownSubcommand(sub)
 	}
-	if !c.HasSubCommands() || c.Runnable() {
+	if !c.HasSubCommands() {
 		return
 	}
-	c.Args = cobra.ArbitraryArgs
 	if c.SuggestionsMinimumDistance <= 0 {
 		c.SuggestionsMinimumDistance = 2
 	}
+	if c.Runnable() {
+		// A group that runs itself (dev): arguments it refuses are taken
+		// for a mistyped subcommand.
+		if own := c.Args; own != nil {
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := own(cmd, args); err != nil && len(args) > 0 {
+					return unknownSubcommand(cmd, args[0])
+				}
+				return nil
+			}
+		}
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return cmd.Help()
 		}
-		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
-		}
-		return fmt.Errorf("%s\nRun '%s --help' for usage", msg, cmd.CommandPath())
+		return unknownSubcommand(cmd, args[0])
 	}
+}
+
+func unknownSubcommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return fmt.Errorf("%s\nRun '%s --help' for usage", msg, cmd.CommandPath())
 }

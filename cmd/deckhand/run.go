@@ -87,7 +87,8 @@ image. Serves /metrics, /metrics/hooks, /healthz and /readyz.`,
 	f.BoolVar(&o.moduleConfigs, "module-configs", true, "read deckhouse.io ModuleConfig objects and write Module objects")
 	f.BoolVar(&o.installCRDs, "install-crds", true, "create or update the ModuleConfig and Module CRDs at start")
 	f.BoolVar(&o.once, "once", false, "converge every module once, print a summary and exit (non-zero when a module failed)")
-	f.StringVarP(&o.output, "output", "o", "table", "summary format with --once: "+output.Formats)
+	output.AddFlag(f, &o.output, true)
+	f.Lookup("output").Usage = "format of the summary --once prints: " + output.ListFormats
 	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
 	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
 	return cmd
@@ -184,16 +185,25 @@ func (o runOptions) run(ctx context.Context, out io.Writer) error {
 }
 
 func printSummary(w io.Writer, format string, sum *runtime.Summary) error {
-	return output.Print(w, format, sum, func(tw io.Writer) error {
-		output.Row(tw, "MODULE", "WEIGHT", "ENABLED", "PHASE", "REVISION", "ERROR")
-		for _, m := range sum.Modules {
-			rev := "-"
-			if m.Revision > 0 {
-				rev = fmt.Sprint(m.Revision)
-			}
-			output.Row(tw, m.Name, m.Weight, m.Enabled, m.Phase, rev, m.Error)
-		}
-		return nil
+	names := make([]string, len(sum.Modules))
+	for i, m := range sum.Modules {
+		names[i] = m.Name
+	}
+	return output.PrintList(w, format, sum, output.List{
+		Names: names,
+		Human: func(w io.Writer, _ bool) error {
+			return output.WriteTable(w, func(tw io.Writer) error {
+				output.Row(tw, "MODULE", "WEIGHT", "ENABLED", "PHASE", "REVISION", "ERROR")
+				for _, m := range sum.Modules {
+					rev := "-"
+					if m.Revision > 0 {
+						rev = fmt.Sprint(m.Revision)
+					}
+					output.Row(tw, m.Name, m.Weight, m.Enabled, m.Phase, rev, m.Error)
+				}
+				return nil
+			})
+		},
 	})
 }
 

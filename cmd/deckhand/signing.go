@@ -92,7 +92,7 @@ offline; keyless signing (Fulcio/Rekor) is not supported.`,
 	}
 	f.bind(cmd.Flags())
 	cmd.Flags().StringVar(&key, "key", "", "private key file (cosign's format or PEM)")
-	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output format: "+output.Formats)
+	output.AddFlag(cmd.Flags(), &f.output, false)
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }

@@ -49,31 +49,41 @@ suspended release and its reason). Without MODULE, one line per module.`,
 				if err != nil {
 					return err
 				}
-				return output.Print(out, format, rep, func(w io.Writer) error { return printReport(out, w, rep) })
+				return output.PrintText(out, format, rep, func(w io.Writer) error { return printReport(w, rep) })
 			}
 			reps, err := release.ExplainAll(cmd.Context(), c)
 			if err != nil {
 				return err
 			}
-			return output.Print(out, format, reps, func(w io.Writer) error {
-				output.Row(w, "MODULE", "ENABLED", "SOURCE", "VERSION", "PHASE", "READY", "NEXT")
-				for _, r := range reps {
-					output.Row(w, r.Module, r.Enabled, dash(r.Source), dash(r.Version), dash(r.Phase), r.Ready, dash(r.Next))
-				}
-				return nil
+			names := make([]string, len(reps))
+			for i, r := range reps {
+				names[i] = r.Module
+			}
+			return output.PrintList(out, format, reps, output.List{
+				Names: names,
+				Human: func(w io.Writer, _ bool) error {
+					return output.WriteTable(w, func(tw io.Writer) error {
+						output.Row(tw, "MODULE", "ENABLED", "SOURCE", "VERSION", "PHASE", "READY", "NEXT")
+						for _, r := range reps {
+							output.Row(tw, r.Module, r.Enabled, dash(r.Source), dash(r.Version), dash(r.Phase), r.Ready, dash(r.Next))
+						}
+						return nil
+					})
+				},
 			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
 	f.StringVar(&kubeContext, "context", "", "kubeconfig context")
-	f.StringVarP(&format, "output", "o", "table", "output format: "+output.Formats)
+	output.AddFlag(f, &format, true)
+	f.Lookup("output").Usage += " (wide and name: the list without MODULE)"
 	return cmd
 }
 
 // printReport writes one module's report: sentences first, then the
-// release history as a table (tw).
-func printReport(out, tw io.Writer, r *release.Report) error {
+// release history as a table.
+func printReport(out io.Writer, r *release.Report) error {
 	line := func(k, v string) { fmt.Fprintf(out, "%-11s%s\n", k+":", v) }
 	line("Module", r.Module)
 	line("Enabled", fmt.Sprint(r.Enabled))
@@ -108,13 +118,15 @@ func printReport(out, tw io.Writer, r *release.Report) error {
 		return nil
 	}
 	fmt.Fprintln(out)
-	output.Row(tw, "RELEASE", "PHASE", "SINCE", "MESSAGE")
-	for _, rr := range r.Releases {
-		since := "-"
-		if rr.Since != nil {
-			since = time.Since(*rr.Since).Round(time.Second).String() + " ago"
+	return output.WriteTable(out, func(tw io.Writer) error {
+		output.Row(tw, "RELEASE", "PHASE", "SINCE", "MESSAGE")
+		for _, rr := range r.Releases {
+			since := "-"
+			if rr.Since != nil {
+				since = time.Since(*rr.Since).Round(time.Second).String() + " ago"
+			}
+			output.Row(tw, rr.Version, dash(rr.Phase), since, dash(rr.Message))
 		}
-		output.Row(tw, rr.Version, dash(rr.Phase), since, dash(rr.Message))
-	}
-	return nil
+		return nil
+	})
 }

@@ -16,7 +16,9 @@ func newVersionCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print deckhand's version, commit, Go and Kubernetes library versions",
-		Args:  cobra.NoArgs,
+		Example: `  deckhand version
+  deckhand version -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := buildinfo.Get()
 			return output.Print(cmd.OutOrStdout(), format, info, func(w io.Writer) error {
@@ -40,6 +42,6 @@ func newVersionCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "", "output format: "+output.Formats)
+	output.AddFlag(cmd.Flags(), &format, false)
 	return cmd
 }

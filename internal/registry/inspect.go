@@ -30,8 +30,9 @@ type VersionInfo struct {
 	Release       ImageInfo         `json:"release"`
 	ImagesDigests map[string]string `json:"imagesDigests"`
 	Changelog     map[string]any    `json:"changelog,omitempty"`
-	// VersionJSON is the bundle's version.json.
-	VersionJSON string `json:"versionJSON"`
+	// VersionJSON is the bundle's version.json document, as is (a JSON
+	// string holding the file when the file is not JSON; null when absent).
+	VersionJSON json.RawMessage `json:"versionJSON"`
 }
 
 // resolveVersion turns a version or channel name into a version tag.
@@ -90,7 +91,7 @@ func (c *Client) Inspect(ctx context.Context, source, module, versionOrChannel s
 	if info.Bundle, files, err = c.inspectImage(ctx, module, version, bundleRef, "version.json", "images_digests.json"); err != nil {
 		return nil, err
 	}
-	info.VersionJSON = string(files["version.json"])
+	info.VersionJSON = versionDocument(files["version.json"])
 	info.ImagesDigests = map[string]string{}
 	if data, ok := files["images_digests.json"]; ok {
 		if info.ImagesDigests, err = parseImagesDigests(data); err != nil {
@@ -162,4 +163,18 @@ func describeImage(ref name.Reference, img v1.Image) (ImageInfo, error) {
 		size += l.Size
 	}
 	return ImageInfo{Reference: ref.String(), Digest: d.String(), MediaType: string(m.MediaType), Size: size, Layers: len(m.Layers)}, nil
+}
+
+// versionDocument keeps version.json as a JSON value so that -o json shows
+// it as an object; a file that is not JSON (another tool's artifact) is kept
+// as a string rather than breaking the whole result.
+func versionDocument(data []byte) json.RawMessage {
+	if data == nil {
+		return nil
+	}
+	if json.Valid(data) {
+		return json.RawMessage(data)
+	}
+	quoted, _ := json.Marshal(string(data))
+	return quoted
 }
