@@ -11,11 +11,9 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
+	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/hookserver"
 	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/output"
@@ -68,6 +67,7 @@ type hooksServeOptions struct {
 	logLevel       string
 	logFormat      string
 	hookTimeout    time.Duration
+	shutdownGrace  time.Duration
 	validating     webhookFlags
 	conversion     webhookFlags
 	webhookNS      string
@@ -124,7 +124,8 @@ certificate and injects that CA.`,
 	f.BoolVar(&o.proxyHookJSON, "log-proxy-hook-json", envBool("LOG_PROXY_HOOK_JSON"), "log hook output lines holding a JSON object as structured records (env LOG_PROXY_HOOK_JSON)")
 	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
 	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
-	f.DurationVar(&o.hookTimeout, "hook-timeout", 0, "kill a hook run (its whole process group) after this long and fail it; 0 = no limit, as shell-operator")
+	f.DurationVar(&o.hookTimeout, "hook-timeout", hook.DefaultTimeout, "kill a hook run (its whole process group) after this long and fail it, the queue retries it with backoff (0 = no limit, as shell-operator)")
+	addShutdownGraceFlag(f, &o.shutdownGrace)
 	f.StringVar(&o.webhookNS, "webhook-namespace", envOr("SHELL_OPERATOR_NAMESPACE", os.Getenv("POD_NAMESPACE")), "namespace of the webhook Services (env SHELL_OPERATOR_NAMESPACE, POD_NAMESPACE)")
 	for _, w := range []struct {
 		flags                           *webhookFlags
@@ -166,7 +167,10 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The gate lets a SIGTERM stop new hook runs while running ones finish.
+	gate := hook.NewGate(hook.ShellExecutor{})
 	opts := hookserver.Options{
+		Executor:      gate,
 		HooksDir:      o.hooksDir,
 		RestConfig:    cfg,
 		ListenAddress: o.listenAddress,
@@ -199,7 +203,7 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := gracefulContext(ctx, logger, gate, o.shutdownGrace)
 	defer stop()
 	return s.Run(ctx)
 }

@@ -30,6 +30,10 @@ const (
 	EnvApplicationNamespace = "APPLICATION_NAMESPACE"
 )
 
+// DefaultTimeout is how long deckhand's commands let one hook run before
+// they kill its process group (--hook-timeout).
+const DefaultTimeout = 10 * time.Minute
+
 // stderrTailLines is how many last stderr lines a RunError carries.
 const stderrTailLines = 10
 
