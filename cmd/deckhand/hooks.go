@@ -104,7 +104,17 @@ creates the ValidatingWebhookConfiguration / MutatingWebhookConfiguration and po
 the CRDs' spec.conversion at the Service (or at --*-webhook-url), with the CA bundle.
 Certificates are read from the --*-server-cert/--*-server-key files and reloaded when
 they change on disk; when the files are absent deckhand generates a CA and a
-certificate and injects that CA.`,
+certificate and injects that CA.
+
+A hook run longer than --hook-timeout is killed with its whole process group and
+retried with backoff in its queue. On SIGTERM no new hook run starts; running ones get
+--shutdown-grace to finish before their process groups are killed and the Lease is
+released.`,
+		Example: `  # run the hooks of ./hooks against the current kubeconfig context
+  deckhand hooks serve --hooks-dir ./hooks
+
+  # in a cluster, with a standby replica; a hook may run 5m, and 25s to finish on SIGTERM
+  deckhand hooks serve --hooks-dir /hooks --leader-elect --hook-timeout 5m --shutdown-grace 25s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}

@@ -40,6 +40,10 @@ func gracefulContext(parent context.Context, log *slog.Logger, gate *hook.Gate, 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		// Runs waiting at the gate end with the context; Close also ends
+		// those whose own context lives on (a webhook request), so nothing
+		// waits for a shutdown that waits for it.
+		defer gate.Close()
 		defer cancel()
 		select {
 		case <-ctx.Done():
@@ -74,6 +78,5 @@ func gracefulContext(parent context.Context, log *slog.Logger, gate *hook.Gate, 
 		case <-timer.C:
 			log.Warn("hooks still running after they were killed", "running", gate.Running())
 		}
-		gate.Close()
 	}
 }
