@@ -11,11 +11,9 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
+	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/hookserver"
 	"github.com/deckhand-dev/deckhand/internal/metrics"
 	"github.com/deckhand-dev/deckhand/internal/output"
@@ -74,6 +73,7 @@ type hooksServeOptions struct {
 	logLevel       string
 	logFormat      string
 	hookTimeout    time.Duration
+	shutdownGrace  time.Duration
 	validating     webhookFlags
 	conversion     webhookFlags
 	webhookNS      string
@@ -110,13 +110,21 @@ creates the ValidatingWebhookConfiguration / MutatingWebhookConfiguration and po
 the CRDs' spec.conversion at the Service (or at --*-webhook-url), with the CA bundle.
 Certificates are read from the --*-server-cert/--*-server-key files and reloaded when
 they change on disk; when the files are absent deckhand generates a CA and a
-certificate and injects that CA.`,
+certificate and injects that CA.
+
+A hook run longer than --hook-timeout is killed with its whole process group and
+retried with backoff in its queue. On SIGTERM no new hook run starts; running ones get
+--shutdown-grace to finish before their process groups are killed and the Lease is
+released.`,
 		Example: `  # the hooks of ./hooks against the current kubeconfig context
   deckhand hooks serve --hooks-dir ./hooks
 
   # shell-operator's metric names, JSON logs, one active replica
   deckhand hooks serve --hooks-dir /hooks --metrics-prefix shell_operator_ --log-format json \
-    --leader-elect --lease-namespace hooks`,
+    --leader-elect --lease-namespace hooks
+
+  # in a cluster, with a standby replica; a hook may run 5m, and 25s to finish on SIGTERM
+  deckhand hooks serve --hooks-dir /hooks --leader-elect --hook-timeout 5m --shutdown-grace 25s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}
@@ -136,7 +144,8 @@ certificate and injects that CA.`,
 	f.BoolVar(&o.proxyHookJSON, "log-proxy-hook-json", envBool("LOG_PROXY_HOOK_JSON"), "log hook output lines holding a JSON object as structured records (env LOG_PROXY_HOOK_JSON)")
 	f.StringVar(&o.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LOG_LEVEL)")
 	f.StringVar(&o.logFormat, "log-format", envOr("LOG_TYPE", "text"), "log format: text or json (env LOG_TYPE)")
-	f.DurationVar(&o.hookTimeout, "hook-timeout", 0, "kill a hook run (its whole process group) after this long and fail it; 0 = no limit, as shell-operator")
+	f.DurationVar(&o.hookTimeout, "hook-timeout", hook.DefaultTimeout, "kill a hook run (its whole process group) after this long and fail it, the queue retries it with backoff (0 = no limit, as shell-operator)")
+	addShutdownGraceFlag(f, &o.shutdownGrace)
 	f.StringVar(&o.webhookNS, "webhook-namespace", envOr("SHELL_OPERATOR_NAMESPACE", os.Getenv("POD_NAMESPACE")), "namespace of the webhook Services (env SHELL_OPERATOR_NAMESPACE, POD_NAMESPACE)")
 	for _, w := range []struct {
 		flags                           *webhookFlags
@@ -178,7 +187,10 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The gate lets a SIGTERM stop new hook runs while running ones finish.
+	gate := hook.NewGate(hook.ShellExecutor{})
 	opts := hookserver.Options{
+		Executor:      gate,
 		HooksDir:      o.hooksDir,
 		RestConfig:    cfg,
 		ListenAddress: o.listenAddress,
@@ -211,7 +223,7 @@ func (o hooksServeOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := gracefulContext(ctx, logger, gate, o.shutdownGrace)
 	defer stop()
 	return s.Run(ctx)
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/operator"
 	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/runtime"
@@ -22,6 +22,7 @@ type operatorOptions struct {
 	logLevel    string
 	logFormat   string
 	leaderElect bool
+	grace       time.Duration
 	webhook     webhookFlags
 }
 
@@ -66,8 +67,11 @@ on --metrics-bind-address, /healthz and /readyz on --health-probe-bind-address.`
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			// The gate lets a SIGTERM stop new hook runs while running ones finish.
+			gate := hook.NewGate(hook.ShellExecutor{})
+			ctx, stop := gracefulContext(cmd.Context(), logger, gate, o.grace)
 			defer stop()
+			o.op.Executor = gate
 			o.op.RestConfig, o.op.Logger, o.op.LeaderElect = cfg, logger, o.leaderElect
 			if o.modulesDir != "" {
 				o.op.ModulesDirs = filepath.SplitList(o.modulesDir)
@@ -94,7 +98,8 @@ on --metrics-bind-address, /healthz and /readyz on --health-probe-bind-address.`
 	f.StringVar(&o.op.MetricsAddr, "metrics-bind-address", ":9650", `address of /metrics and /metrics/hooks ("0" disables)`)
 	f.StringVar(&o.op.ProbeAddr, "health-probe-bind-address", ":9651", `address of /healthz and /readyz ("0" disables)`)
 	f.DurationVar(&o.op.ScanInterval, "scan-interval", release.DefaultScanInterval, "how often each ModuleSource is scanned")
-	f.DurationVar(&o.op.HookTimeout, "hook-timeout", runtime.DefaultHookTimeout, "kill a hook run after this long and fail it")
+	f.DurationVar(&o.op.HookTimeout, "hook-timeout", runtime.DefaultHookTimeout, "kill a hook run (its whole process group) after this long and fail it; the module is retried with backoff")
+	addShutdownGraceFlag(f, &o.grace)
 	f.DurationVar(&o.op.Resync, "resync", runtime.DefaultResync, "reconcile every enabled module this often even when nothing changed")
 	f.BoolVar(&o.op.InstallCRDs, "install-crds", true, "create or update the deckhouse.io CRDs at start")
 	f.StringVar(&o.webhook.address, "webhook-listen-address", os.Getenv("WEBHOOK_LISTEN_ADDRESS"), `HTTPS address (host:port) of the webhook server for module hooks' admission and conversion bindings and the ModuleConfig check ("" = off)`)

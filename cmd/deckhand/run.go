@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/deckhand-dev/deckhand/api/crds"
+	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/output"
 	"github.com/deckhand-dev/deckhand/internal/runtime"
 )
@@ -35,6 +34,7 @@ type runOptions struct {
 	listenPort     string
 	tmpDir         string
 	hookTimeout    time.Duration
+	shutdownGrace  time.Duration
 	resync         time.Duration
 	moduleConfigs  bool
 	installCRDs    bool
@@ -82,7 +82,8 @@ image. Serves /metrics, /metrics/hooks, /healthz and /readyz.`,
 	f.StringVar(&o.listenAddress, "listen-address", envOr("ADDON_OPERATOR_LISTEN_ADDRESS", "0.0.0.0"), `address for /metrics and health ("" disables) (env ADDON_OPERATOR_LISTEN_ADDRESS)`)
 	f.StringVar(&o.listenPort, "listen-port", envOr("ADDON_OPERATOR_LISTEN_PORT", "9650"), "port for /metrics and health (env ADDON_OPERATOR_LISTEN_PORT)")
 	f.StringVar(&o.tmpDir, "tmp-dir", envOr("ADDON_OPERATOR_TMP_DIR", ""), "directory for hook run files (env ADDON_OPERATOR_TMP_DIR)")
-	f.DurationVar(&o.hookTimeout, "hook-timeout", runtime.DefaultHookTimeout, "kill a hook run after this long and fail it")
+	f.DurationVar(&o.hookTimeout, "hook-timeout", runtime.DefaultHookTimeout, "kill a hook run (its whole process group) after this long and fail it; the module is retried with backoff")
+	addShutdownGraceFlag(f, &o.shutdownGrace)
 	f.DurationVar(&o.resync, "resync", runtime.DefaultResync, "reconcile every enabled module this often even when nothing changed (a deleted object is put back; unchanged modules are not upgraded)")
 	f.BoolVar(&o.moduleConfigs, "module-configs", true, "read deckhouse.io ModuleConfig objects and write Module objects")
 	f.BoolVar(&o.installCRDs, "install-crds", true, "create or update the ModuleConfig and Module CRDs at start")
@@ -109,7 +110,9 @@ func (o runOptions) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// The gate lets a SIGTERM stop new hook runs while running ones finish.
+	gate := hook.NewGate(hook.ShellExecutor{})
+	ctx, stop := gracefulContext(ctx, logger, gate, o.shutdownGrace)
 	defer stop()
 	if o.installCRDs && o.moduleConfigs {
 		if err := installRuntimeCRDs(ctx, cfg); err != nil {
@@ -130,6 +133,7 @@ func (o runOptions) run(ctx context.Context, out io.Writer) error {
 		Registry:       reg,
 		HookRegistry:   hookReg,
 		HookTimeout:    o.hookTimeout,
+		Executor:       gate,
 		Resync:         o.resync,
 		TempDir:        o.tmpDir,
 	})

@@ -30,6 +30,10 @@ const (
 	EnvApplicationNamespace = "APPLICATION_NAMESPACE"
 )
 
+// DefaultTimeout is how long deckhand's commands let one hook run before
+// they kill its process group (--hook-timeout).
+const DefaultTimeout = 10 * time.Minute
+
 // stderrTailLines is how many last stderr lines a RunError carries.
 const stderrTailLines = 10
 
@@ -129,7 +133,8 @@ func Run(ctx context.Context, h *Hook, contexts []BindingContext, opts RunOption
 // set, with Hook.Env added), logs its output line by line and
 // returns the output files. A non-zero exit is a *RunError; the output
 // files are still returned with it (a failed hook's patches may matter).
-// Cancelling ctx kills the hook's whole process group.
+// Cancelling ctx kills the hook's whole process group; what is left of the
+// group when the hook exits (background processes) is killed too.
 func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext, opts RunOptions) (*Result, error) {
 	dir, err := os.MkdirTemp(opts.TmpDir, "hook-"+safeName(h.Name)+"-")
 	if err != nil {
@@ -165,10 +170,13 @@ func (ShellExecutor) Run(ctx context.Context, h *Hook, contexts []BindingContext
 
 	res := &Result{}
 	stderrLog, runErr := runLogged(cmd, logger, opts.ProxyJSONLogs)
+	if err := killLeftovers(cmd); err != nil {
+		logger.Warn("killing the processes the hook left running", "error", err)
+	}
 	if errors.Is(runErr, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
 		// The hook succeeded; only a process it left behind kept the
-		// output open. shell-operator would hang here.
-		logger.Warn("hook exited but a background process kept its output open; output after exit is lost")
+		// output open (now killed). shell-operator would hang here.
+		logger.Warn("hook exited but a background process kept its output open; output after exit is lost and the process was killed")
 		runErr = nil
 	}
 	res.ExitCode = -1

@@ -259,6 +259,7 @@ exit 0
 	if !strings.Contains(logs.String(), "background process kept its output open") {
 		t.Errorf("no warning in logs:\n%s", logs.String())
 	}
+	waitAllDead(t, "the background process of a finished hook", readPIDs(t, pidFile, 1))
 }
 
 // Without ProxyJSONLogs (LOG_PROXY_HOOK_JSON unset) a JSON line is logged

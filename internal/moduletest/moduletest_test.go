@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 const cmObjects = `objects:
@@ -289,20 +291,38 @@ func TestMatchSelectsCases(t *testing.T) {
 	}
 }
 
-// A hook that hangs is killed after the case timeout; the next case runs.
+// A hook that hangs is killed after the case timeout, with the child and
+// grandchild it started; the next case runs.
 func TestHangingHookTimesOut(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pids")
 	dir := writeModule(t, map[string]string{
-		"hooks/hang.sh":      "#!/usr/bin/env bash\nif [[ \"${1:-}\" == --config ]]; then echo '{\"configVersion\":\"v1\",\"onStartup\":1}'; exit 0; fi\nexec sleep 60\n",
+		"hooks/hang.sh": "#!/usr/bin/env bash\nif [[ \"${1:-}\" == --config ]]; then echo '{\"configVersion\":\"v1\",\"onStartup\":1}'; exit 0; fi\n" +
+			"bash -c 'sleep 60 & echo $! >> " + pidFile + "; wait' &\necho $! >> " + pidFile + "\nexec sleep 60\n",
 		"tests/a-hang.yaml":  "hook: hang.sh\n",
 		"tests/b-greet.yaml": greetCase,
 	})
-	rep := runTests(t, dir, Test{Timeout: time.Second})
+	rep := runTests(t, dir, Test{Timeout: 3 * time.Second})
 	if res := caseResult(t, rep, "tests/a-hang.yaml"); res.Passed || !strings.Contains(res.Error, "tests/a-hang.yaml: hook hang.sh: context deadline exceeded") {
 		t.Errorf("want a timeout naming the case and hook, got %+v", res)
 	}
 	if res := caseResult(t, rep, "tests/b-greet.yaml"); !res.Passed {
 		t.Errorf("the case after the hanging one failed: %+v", res)
 	}
+	b, _ := os.ReadFile(pidFile)
+	pids := strings.Fields(string(b))
+	if len(pids) != 2 {
+		t.Fatalf("the hook recorded PIDs %q, want its child and grandchild", b)
+	}
+	testenv.WaitFor(t, 10*time.Second, "the hook's child and grandchild gone", func() (bool, string) {
+		var left []string
+		for _, pid := range pids {
+			stat, err := os.ReadFile("/proc/" + pid + "/stat")
+			if err == nil && !strings.Contains(string(stat), ") Z ") {
+				left = append(left, pid)
+			}
+		}
+		return len(left) == 0, "alive: " + strings.Join(left, " ")
+	})
 }
 
 // A config values patch changes the settings; the values are recomputed

@@ -4,6 +4,6 @@
 // with metrics and health endpoints. It owns the wiring only: the
 // behaviour lives in runtime and release.
 //
-// It may import release, runtime, registry and the API packages; nothing
-// imports it but cmd/.
+// It may import release, runtime, registry, hook (its Executor type) and
+// the API packages; nothing imports it but cmd/.
 package operator

@@ -29,6 +29,7 @@ import (
 	"github.com/deckhand-dev/deckhand/api/crds"
 	"github.com/deckhand-dev/deckhand/api/v1alpha1"
 	"github.com/deckhand-dev/deckhand/api/v1alpha2"
+	"github.com/deckhand-dev/deckhand/internal/hook"
 	"github.com/deckhand-dev/deckhand/internal/registry"
 	"github.com/deckhand-dev/deckhand/internal/release"
 	"github.com/deckhand-dev/deckhand/internal/runtime"
@@ -60,9 +61,12 @@ type Options struct {
 	ProbeAddr    string
 	ScanInterval time.Duration
 	HookTimeout  time.Duration
-	Resync       time.Duration
-	InstallCRDs  bool
-	Logger       *slog.Logger
+	// Executor runs hook processes (default hook.ShellExecutor); the command
+	// passes a hook.Gate so a shutdown lets running hooks finish.
+	Executor    hook.Executor
+	Resync      time.Duration
+	InstallCRDs bool
+	Logger      *slog.Logger
 	// RegistryOptions are added to every registry client (tests: a transport).
 	RegistryOptions []registry.Option
 	// Metrics gets the runtime's and the controllers' metrics (default:
@@ -141,6 +145,7 @@ func Run(ctx context.Context, o Options) error {
 		Registry:       metricsReg,
 		HookRegistry:   hookReg,
 		HookTimeout:    o.HookTimeout,
+		Executor:       o.Executor,
 		Resync:         o.Resync,
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ const (
 	// when nothing changed (a deleted resource is put back).
 	DefaultResync = 5 * time.Minute
 	// DefaultHookTimeout bounds one hook run.
-	DefaultHookTimeout = 10 * time.Minute
+	DefaultHookTimeout = hook.DefaultTimeout
 )
 
 // Options configure a Runtime.

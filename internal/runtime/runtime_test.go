@@ -2,11 +2,14 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -363,27 +366,89 @@ func TestDisabledWhileDown(t *testing.T) {
 	e.waitGone(t, "down-mod")
 }
 
-// A hook that hangs is killed at the hook timeout and its module fails with
-// that reason, while the other module converges meanwhile.
+// A hook that hangs is killed at the hook timeout with its children and
+// grandchildren, and its module fails with that reason and is retried; the
+// other module of its weight group, in its own lane, converges while the
+// hook still hangs. (A heavier module would wait for the group, up to the
+// hook timeout or groupWait: weight order is addon-operator's.)
 func TestHangingHookIsKilled(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
+	pidFile := filepath.Join(t.TempDir(), "pids")
+	// Each run records four PIDs: a background child, a grandchild (the
+	// background process of a background subshell) and the foreground child.
+	hang := "#!/bin/bash\nif [[ \"$1\" == \"--config\" ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\n" +
+		"sleep 1000 &\necho $! >> " + pidFile + "\n" +
+		"bash -c 'sleep 1000 & echo $! >> " + pidFile + "; wait' &\necho $! >> " + pidFile + "\n" +
+		"sleep 1000 &\nfg=$!\necho $fg >> " + pidFile + "\nwait $fg\n"
 	testenv.WriteFiles(t, dir, mergeFiles(
 		chartModule("hang-slow", 100, `  a: "1"`),
-		map[string]string{"hang-slow/hooks/sleep.sh": "#!/bin/bash\nif [[ \"$1\" == \"--config\" ]]; then echo '{\"configVersion\":\"v1\",\"beforeHelm\":1}'; exit 0; fi\nsleep 1000\n"},
-		chartModule("hang-fine", 200, `  b: "2"`),
+		map[string]string{"hang-slow/hooks/sleep.sh": hang},
+		chartModule("hang-fine", 100, `  b: "2"`),
 		map[string]string{"values.yaml": "hangSlowEnabled: true\nhangFineEnabled: true\n"},
 	))
-	e.start(t, dir, func(o *Options) { o.HookTimeout = 2 * time.Second })
-	e.waitConfigMap(t, "hang-fine", func(map[string]string) bool { return true })
-	e.waitModule(t, "hang-slow", func(st map[string]any) bool {
-		le, _ := st["lastError"].(map[string]any)
-		return le != nil && strings.Contains(fmt.Sprint(le["message"]), "hook timeout")
+	t.Cleanup(func() {
+		for _, pid := range readPIDFile(pidFile) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	})
-	if out, _ := exec.Command("pgrep", "-f", "sleep 1000").Output(); len(strings.TrimSpace(string(out))) > 0 {
-		// The retry may be running a fresh one; a killed one must not pile up.
-		if n := len(strings.Fields(string(out))); n > 1 {
-			t.Fatalf("%d hanging hook processes left: %s", n, out)
+	// Long enough for the other module to converge meanwhile.
+	const timeout = 30 * time.Second
+	e.start(t, dir, func(o *Options) { o.HookTimeout = timeout })
+	testenv.WaitFor(t, 60*time.Second, "the hanging hook's processes", func() (bool, string) {
+		pids := readPIDFile(pidFile)
+		return len(pids) >= 4, fmt.Sprint(pids)
+	})
+	first := readPIDFile(pidFile)[:4]
+	e.waitConfigMap(t, "hang-fine", func(map[string]string) bool { return true })
+	for _, pid := range first {
+		if !pidAlive(pid) {
+			t.Fatalf("process %d of the hanging hook ended before the other module converged: it waited for the hook", pid)
 		}
 	}
+	e.waitModule(t, "hang-slow", func(st map[string]any) bool {
+		le, _ := st["lastError"].(map[string]any)
+		return le != nil && strings.Contains(fmt.Sprint(le["message"]), "killed after the hook timeout of "+timeout.String())
+	})
+	testenv.WaitFor(t, 10*time.Second, "the killed run's processes gone", func() (bool, string) {
+		var left []int
+		for _, pid := range first {
+			if pidAlive(pid) {
+				left = append(left, pid)
+			}
+		}
+		return len(left) == 0, fmt.Sprint("alive: ", left)
+	})
+	testenv.WaitFor(t, 60*time.Second, "the module retried", func() (bool, string) {
+		pids := readPIDFile(pidFile)
+		return len(pids) >= 8, fmt.Sprint(pids)
+	})
+}
+
+// readPIDFile reads the PIDs written one a line to path.
+func readPIDFile(path string) []int {
+	b, _ := os.ReadFile(path)
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// pidAlive reports whether pid runs; a killed process waiting to be reaped
+// (a zombie) does not.
+func pidAlive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 {
+		return !strings.HasPrefix(strings.TrimSpace(string(stat)[i+1:]), "Z")
+	}
+	return true
 }

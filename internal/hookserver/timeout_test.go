@@ -1,0 +1,118 @@
+package hookserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
+)
+
+// A hook that hangs is killed at the hook timeout together with its
+// children and grandchildren; its queue shows the reason and retries it,
+// while a hook in another queue keeps running meanwhile.
+func TestHangingHookTimesOutInItsQueue(t *testing.T) {
+	dir := t.TempDir()
+	// Each run records four PIDs: a background child, a grandchild (the
+	// background process of a background subshell) and the foreground child.
+	writeHook(t, dir, "hang.sh", `
+configVersion: v1
+schedule: [{name: tick, crontab: "* * * * * *", queue: lane-hang}]
+`, `sleep 1000 &
+echo $! >> "$OUT_DIR/pids"
+bash -c 'sleep 1000 & echo $! >> "$OUT_DIR/pids"; wait' &
+echo $! >> "$OUT_DIR/pids"
+sleep 1000 &
+fg=$!
+echo $fg >> "$OUT_DIR/pids"
+wait $fg`)
+	writeHook(t, dir, "healthy.sh", `
+configVersion: v1
+schedule: [{name: tick, crontab: "* * * * * *", queue: lane-healthy}]
+`, recordBody("healthy"))
+	// Long enough for healthy.sh to run a few times meanwhile.
+	const timeout = 15 * time.Second
+	ts := startServer(t, dir, func(o *Options) { o.HookTimeout = timeout })
+	pidFile := filepath.Join(ts.outDir, "pids")
+	t.Cleanup(func() {
+		for _, pid := range pidsIn(pidFile) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	testenv.WaitFor(t, 60*time.Second, "the hanging hook's processes", func() (bool, string) {
+		pids := pidsIn(pidFile)
+		return len(pids) >= 4, fmt.Sprint(pids)
+	})
+	first := pidsIn(pidFile)[:4]
+	before := len(ts.runs(t, "healthy"))
+	testenv.WaitFor(t, 60*time.Second, "healthy.sh running meanwhile", func() (bool, string) {
+		n := len(ts.runs(t, "healthy"))
+		return n >= before+2, fmt.Sprint(n, " runs")
+	})
+	for _, pid := range first {
+		if !alive(pid) {
+			t.Fatalf("process %d of the hanging hook ended before healthy.sh ran twice: the other queue waited", pid)
+		}
+	}
+	testenv.WaitFor(t, 60*time.Second, "lane-hang to report the timeout", func() (bool, string) {
+		_, body := ts.get(t, "/debug/queues")
+		var reply QueuesReply
+		if err := json.Unmarshal([]byte(body), &reply); err != nil {
+			return false, body
+		}
+		for _, q := range reply.Queues {
+			if q.Name == "lane-hang" {
+				return q.Failures >= 1 && strings.Contains(q.LastError, "hook hang.sh: killed after the hook timeout of "+timeout.String()), body
+			}
+		}
+		return false, body
+	})
+	testenv.WaitFor(t, 10*time.Second, "the killed run's processes gone", func() (bool, string) {
+		var left []int
+		for _, pid := range first {
+			if alive(pid) {
+				left = append(left, pid)
+			}
+		}
+		return len(left) == 0, fmt.Sprint("alive: ", left)
+	})
+	testenv.WaitFor(t, 60*time.Second, "the hook retried", func() (bool, string) {
+		pids := pidsIn(pidFile)
+		return len(pids) >= 8, fmt.Sprint(pids)
+	})
+}
+
+// pidsIn reads the PIDs written one a line to path.
+func pidsIn(path string) []int {
+	b, _ := os.ReadFile(path)
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// alive reports whether pid runs; a killed process waiting to be reaped (a
+// zombie) does not.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 {
+		return !strings.HasPrefix(strings.TrimSpace(string(stat)[i+1:]), "Z")
+	}
+	return true
+}
