@@ -32,7 +32,7 @@ type registryFlags struct {
 }
 
 func (f *registryFlags) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&f.config, "registry-config", "", "docker config.json with registry credentials (default: ~/.docker/config.json, $DOCKER_CONFIG, as docker does)")
+	fs.StringVar(&f.config, "registry-config", "", "docker config.json with registry credentials, or a directory holding one (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json, as docker does); registry login writes it")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file with extra CA certificates to trust for the registry")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS (loopback registries may use HTTP without it)")
 	fs.BoolVar(&f.progress, "progress", term.IsTerminal(int(os.Stderr.Fd())), "show a progress bar on stderr for transfers")
@@ -94,6 +94,8 @@ func newRegistryCommand() *cobra.Command {
 		newRegistryPullCommand(f),
 		newRegistryChannelCommand(f),
 		newRegistryVerifyCommand(f),
+		newRegistryLoginCommand(f),
+		newRegistryLogoutCommand(f),
 	)
 	return cmd
 }
@@ -116,6 +118,15 @@ the source (ModuleSource status.modules[].version and .checksum).`,
 			}
 			mods, err := c.ListModules(cmd.Context(), args[0])
 			if err != nil {
+				return err
+			}
+			if len(mods) == 0 && f.output == "table" {
+				// an empty table hides a wrong path; json/yaml keep the empty list for scripts
+				why, err := c.EmptySource(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), why)
 				return err
 			}
 			if channel == "" {
