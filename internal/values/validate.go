@@ -48,6 +48,40 @@ func Validate(s *spec.Schema, root string, v any) error {
 	return &ValidationError{Root: root, Problems: problems, Fields: fieldProblems(root, res.Errors)}
 }
 
+// WithSources returns e with each field problem prefixed by where its value
+// came from, as source names it ("--set a=b", "values file x.yaml: line 3");
+// problems source has no answer for (""), and all of them if some problem
+// names no field, keep their plain form.
+func (e *ValidationError) WithSources(source func(path string) string) *ValidationError {
+	if source == nil || len(e.Fields) != len(e.Problems) {
+		return e
+	}
+	out := &ValidationError{Root: e.Root, Fields: e.Fields, Problems: make([]string, 0, len(e.Fields))}
+	for _, f := range e.Fields {
+		from := ""
+		if f.Path != "" {
+			from = source(f.Path)
+		}
+		switch {
+		case from != "":
+			out.Problems = append(out.Problems, from+": "+f.Path+" "+f.Message)
+		case f.Path == "":
+			out.Problems = append(out.Problems, e.Root+" "+f.Message)
+		default:
+			out.Problems = append(out.Problems, e.Root+"."+f.Path+" "+f.Message)
+		}
+	}
+	return out
+}
+
+// withSources applies source to a *ValidationError; other errors pass.
+func withSources(err error, source func(path string) string) error {
+	if ve, ok := err.(*ValidationError); ok && source != nil {
+		return ve.WithSources(source)
+	}
+	return err
+}
+
 // fieldProblems picks the field and message out of go-openapi's errors.
 func fieldProblems(root string, errs []error) []FieldProblem {
 	seen := map[FieldProblem]bool{}
