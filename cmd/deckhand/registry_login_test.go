@@ -29,7 +29,15 @@ func runDeckhandStdin(t *testing.T, stdin string, args ...string) (string, error
 }
 
 func TestRegistryLoginLogoutCLI(t *testing.T) {
-	host := testenv.AuthRegistry(t, map[string]testenv.RegistryUser{"alice": {Password: "s3cret"}})
+	t.Run("in-process", func(t *testing.T) {
+		testRegistryLoginLogout(t, testenv.AuthRegistry(t, map[string]testenv.RegistryUser{"alice": {Password: "s3cret"}}))
+	})
+	t.Run("docker-registry", func(t *testing.T) {
+		testRegistryLoginLogout(t, testenv.DockerRegistryWithAuth(t, map[string]string{"alice": "s3cret"}))
+	})
+}
+
+func testRegistryLoginLogout(t *testing.T, host string) {
 	dir := t.TempDir() // a --registry-config directory: config.json goes inside
 	source := host + "/acme/modules"
 

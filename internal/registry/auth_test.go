@@ -99,6 +99,34 @@ func TestAuthErrorsTellMissingFromRejectedCredentials(t *testing.T) {
 	})
 }
 
+// The same answers from a real Docker Registry v2 with htpasswd.
+func TestAuthErrorsFromDockerRegistry(t *testing.T) {
+	host := testenv.DockerRegistryWithAuth(t, map[string]string{"alice": "s3cret"})
+	source := host + "/acme/modules"
+	c := newClient(t, registry.WithDockerConfig(writeAuthConfig(t, host, "", "")))
+	var ae *registry.AuthError
+	if _, err := c.ListModules(ctx(t), source); !errors.As(err, &ae) || ae.HasCredentials || ae.Status != 401 {
+		t.Fatalf("without credentials: %v; want a 401 AuthError without credentials", err)
+	}
+	c = newClient(t, registry.WithDockerConfig(writeAuthConfig(t, host, "alice", "nope")))
+	if _, err := c.ListModules(ctx(t), source); !errors.As(err, &ae) || !ae.HasCredentials || ae.Status != 401 {
+		t.Fatalf("wrong password: %v; want a 401 AuthError with credentials", err)
+	}
+	if _, err := newClient(t).CheckLogin(ctx(t), host, "alice", "nope"); err == nil || !strings.Contains(err.Error(), `rejected user "alice"`) {
+		t.Fatalf("CheckLogin with a wrong password: %v", err)
+	}
+	if res, err := newClient(t).CheckLogin(ctx(t), host, "alice", "s3cret"); err != nil || !res.Verified {
+		t.Fatalf("CheckLogin = %+v, %v", res, err)
+	}
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := registry.SaveLogin(path, host, "alice", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if mods, err := newClient(t, registry.WithDockerConfig(path)).ListModules(ctx(t), source); err != nil || len(mods) != 0 {
+		t.Fatalf("listing after login = %v, %v", mods, err)
+	}
+}
+
 func TestSourceThatIsOnlyAHost(t *testing.T) {
 	c := newClient(t)
 	for _, s := range []string{"registry.example.com", "localhost:5000", "registry.example.com/"} {

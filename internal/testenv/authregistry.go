@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"io"
 	"log"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/deckhand-dev/deckhand/internal/localenv"
 )
 
 // RegistryUser is an account of AuthRegistry.
@@ -44,4 +47,17 @@ func AuthRegistry(t testing.TB, users map[string]RegistryUser) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
+}
+
+// DockerRegistryWithAuth starts a Docker Registry v2 of its own for one test,
+// with htpasswd authentication for users (name -> password). It returns
+// host:port.
+func DockerRegistryWithAuth(t testing.TB, users map[string]string) string {
+	t.Helper()
+	r, err := localenv.StartDockerRegistry(context.Background(), localenv.DockerRegistryOptions{Htpasswd: users})
+	if err != nil {
+		t.Fatalf("starting docker-registry with htpasswd: %v", err)
+	}
+	t.Cleanup(func() { _ = r.Stop() })
+	return r.Addr
 }
