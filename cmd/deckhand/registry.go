@@ -120,19 +120,23 @@ the source (ModuleSource status.modules[].version and .checksum).`,
 			if err != nil {
 				return err
 			}
-			if len(mods) == 0 && f.output == "table" {
-				// an empty table hides a wrong path; json/yaml keep the empty list for scripts
+			if len(mods) == 0 {
+				// An empty table hides a wrong path: people get the reason
+				// instead; json/yaml keep the empty list for scripts.
 				why, err := c.EmptySource(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintln(cmd.OutOrStdout(), why)
-				return err
+				empty := map[string]any{"source": args[0], "modules": []string{}}
+				if channel != "" {
+					empty["channel"] = channel
+				}
+				return output.Print(cmd.OutOrStdout(), f.output, empty, func(w io.Writer) error {
+					_, err := fmt.Fprintln(w, why)
+					return err
+				})
 			}
 			if channel == "" {
-				if mods == nil {
-					mods = []string{}
-				}
 				return output.Print(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "modules": mods}, func(w io.Writer) error {
 					output.Row(w, "MODULE")
 					for _, m := range mods {
