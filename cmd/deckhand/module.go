@@ -150,9 +150,11 @@ func newModuleRenderCommand() *cobra.Command {
 		Use:   "render [DIR]",
 		Short: "Print the manifests Helm would apply for a module",
 		Long: `Render a module's chart offline. Values are built as the runtime builds them: the
-module's values.yaml section, config-values defaults, the settings given with -f/--set
-(what ModuleConfig spec.settings holds, validated against openapi/config-values.yaml),
-values defaults, the registry section DKP injects (a stub here), then --module-values
+module's values.yaml section, config-values defaults, the settings given with -f and the
+--set flags, in Helm's order: files, --set-json, --set, --set-string, --set-file,
+--set-literal (what ModuleConfig spec.settings holds, validated against
+openapi/config-values.yaml; an invalid value is reported with the file and line or the
+flag it came from), values defaults, the registry section DKP injects (a stub here), then --module-values
 on top as hooks would set them. Helm sees .Values.<moduleKey> and .Values.global (stub
 globals: registry, digests for images/*, cluster domain, enabledModules).`,
 		Example: `  # the manifests with default settings
@@ -193,8 +195,7 @@ globals: registry, digests for images/*, cluster domain, enabledModules).`,
 			return err
 		},
 	}
-	cmd.Flags().StringArrayVarP(&r.SettingsFiles, "values", "f", nil, "YAML file with module settings (repeatable)")
-	cmd.Flags().StringArrayVar(&r.Set, "set", nil, "set a setting: key=value, Helm --set syntax (repeatable)")
+	bindSettingsFlags(cmd.Flags(), &r)
 	cmd.Flags().StringArrayVar(&r.ModuleValuesFiles, "module-values", nil, "YAML file with module values set on top, as hooks would (e.g. internal.*; repeatable)")
 	cmd.Flags().BoolVar(&r.StubRequiredForHelm, "stub-required", false, "fill missing x-required-for-helm values with placeholders (hooks set them at runtime)")
 	cmd.Flags().StringVar(&r.KubeVersion, "kube-version", "", "Kubernetes version for .Capabilities (default: deckhand's client-go version)")

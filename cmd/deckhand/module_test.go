@@ -106,8 +106,35 @@ func TestModuleInitLintRender(t *testing.T) {
 	}
 
 	_, err = runModuleCLI(t, "module", "render", dir, "--set", "replicas=9")
-	if err == nil || !strings.Contains(err.Error(), "greeter.replicas") || !strings.Contains(err.Error(), "config-values.yaml") {
+	if err == nil || !strings.Contains(err.Error(), "--set replicas=9: replicas should be less than or equal to 3") || !strings.Contains(err.Error(), "config-values.yaml") {
 		t.Fatalf("render with an invalid setting: %v", err)
+	}
+
+	// Helm's other values flags, applied in Helm's order whatever the command
+	// line order: --set-json, --set, --set-string, --set-file.
+	greeting := filepath.Join(t.TempDir(), "greeting.txt")
+	if err := os.WriteFile(greeting, []byte("from a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runModuleCLI(t, "module", "render", dir, "--show-values",
+		"--set-file", "greeting="+greeting, "--set", "greeting=lost", "--set-json", `{"replicas": 2}`, "--set-string", "logLevel=Debug")
+	if err != nil {
+		t.Fatalf("render with --set-file/--set-json/--set-string: %v\n%s", err, out)
+	}
+	vals = nil
+	if err := yaml.Unmarshal([]byte(out), &vals); err != nil {
+		t.Fatal(err)
+	}
+	if g := vals["greeter"]; g["greeting"] != "from a file" || g["replicas"] != float64(2) || g["logLevel"] != "Debug" {
+		t.Fatalf("values from --set-file/--set-json/--set-string:\n%s", out)
+	}
+	badFile := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badFile, []byte("greeting: hi\nreplicas: two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runModuleCLI(t, "module", "render", dir, "-f", badFile)
+	if err == nil || !strings.Contains(err.Error(), "values file "+badFile+": line 2: replicas must be of type integer") {
+		t.Fatalf("render with a bad value in a -f file: %v", err)
 	}
 }
 

@@ -31,7 +31,7 @@ type registryFlags struct {
 }
 
 func (f *registryFlags) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&f.config, "registry-config", "", "docker config.json with registry credentials (default: ~/.docker/config.json, $DOCKER_CONFIG, as docker does)")
+	fs.StringVar(&f.config, "registry-config", "", "docker config.json with registry credentials, or a directory holding one (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json, as docker does); registry login writes it")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file with extra CA certificates to trust for the registry")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS (loopback registries may use HTTP without it)")
 	fs.BoolVar(&f.progress, "progress", isTerminal(os.Stderr), "report transfers on stderr: a progress bar on a terminal, else a line per finished transfer")
@@ -111,6 +111,8 @@ func newRegistryCommand() *cobra.Command {
 		newRegistryPullCommand(f),
 		newRegistryChannelCommand(f),
 		newRegistryVerifyCommand(f),
+		newRegistryLoginCommand(f),
+		newRegistryLogoutCommand(f),
 	)
 	return cmd
 }
@@ -135,10 +137,26 @@ the source (ModuleSource status.modules[].version and .checksum).`,
 			if err != nil {
 				return err
 			}
-			if channel == "" {
-				if mods == nil {
-					mods = []string{}
+			if len(mods) == 0 {
+				// An empty table hides a wrong path: people get the reason
+				// instead; json/yaml keep the empty list for scripts.
+				why, err := c.EmptySource(cmd.Context(), args[0])
+				if err != nil {
+					return err
 				}
+				empty := map[string]any{"source": args[0], "modules": []string{}}
+				if channel != "" {
+					empty["channel"] = channel
+				}
+				return output.PrintList(cmd.OutOrStdout(), f.output, empty, output.List{
+					Names: []string{},
+					Human: func(w io.Writer, _ bool) error {
+						_, err := fmt.Fprintln(w, why)
+						return err
+					},
+				})
+			}
+			if channel == "" {
 				return output.PrintList(cmd.OutOrStdout(), f.output, map[string]any{"source": args[0], "modules": mods}, output.List{
 					Names: mods,
 					Human: func(w io.Writer, _ bool) error {

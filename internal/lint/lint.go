@@ -124,7 +124,7 @@ func (c *collector) addProblem(p Problem) { c.problems = append(c.problems, p) }
 func reportLoadError(c *collector, err error) {
 	var schemaErr *values.SchemaError
 	if errors.As(err, &schemaErr) {
-		c.add(LinterOpenAPI, "schema", schemaErr.File, 0, "%s", messageOf(schemaErr.Field, schemaErr.Err))
+		c.add(LinterOpenAPI, "schema", schemaErr.File, schemaErr.Line, "%s", messageOf(schemaErr.Field, schemaErr.Err))
 		return
 	}
 	var fe *module.FileError

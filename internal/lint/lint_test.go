@@ -55,7 +55,7 @@ func TestLintInvalidSchema(t *testing.T) {
 	dir := newModule(t, "bad-schema")
 	writeFile(t, dir, "openapi/config-values.yaml", "type: object\nproperties:\n  replicas: {type: integr}\n", 0o644)
 	res := lint(t, dir)
-	wantProblem(t, res, "openapi/config-values.yaml", 0, "schema", "not a valid OpenAPI schema")
+	wantProblem(t, res, "openapi/config-values.yaml", 3, "schema", `properties.replicas.type: "integr" is not a schema type: use one of array, boolean`)
 	for _, p := range res.Problems {
 		if p.Rule == "helm-render" {
 			t.Errorf("render attempted with an unloadable schema: %s", p)

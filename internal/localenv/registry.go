@@ -6,17 +6,21 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Registry is a running OCI registry on loopback.
@@ -65,6 +69,9 @@ type DockerRegistryOptions struct {
 	DataDir string
 	// Port to listen on at 127.0.0.1; 0 picks a free one.
 	Port int
+	// Htpasswd, when set, turns on the registry's htpasswd authentication
+	// with these users (name -> password): every request then needs them.
+	Htpasswd map[string]string
 }
 
 // StartDockerRegistry starts Docker Registry v2 on 127.0.0.1 and waits until
@@ -131,6 +138,13 @@ http:
   headers:
     %s: [%q]
 `, data, addr, instanceHeader, nonce)
+	if len(opts.Htpasswd) > 0 {
+		auth, err := writeHtpasswd(filepath.Join(work, "htpasswd"), opts.Htpasswd)
+		if err != nil {
+			return nil, err
+		}
+		config += auth
+	}
 	confPath := filepath.Join(work, "config.yml")
 	if err := os.WriteFile(confPath, []byte(config), 0o644); err != nil {
 		return nil, fmt.Errorf("writing registry config: %w", err)
@@ -162,13 +176,30 @@ http:
 		}
 		return nil
 	}
-	ready := readiness{url: "http://" + addr + "/v2/", nonce: nonce, exited: exited, waitErr: func() error { return waitErr }}
+	ready := readiness{url: "http://" + addr + "/v2/", nonce: nonce, exited: exited, waitErr: func() error { return waitErr }, authRequired: len(opts.Htpasswd) > 0}
 	if err := ready.wait(ctx, 20*time.Second); err != nil {
 		logText, _ := os.ReadFile(filepath.Join(work, "registry.log"))
 		_ = stop()
 		return nil, fmt.Errorf("docker-registry on %s did not become ready: %w\n%s", addr, err, tail(string(logText), 20))
 	}
 	return &Registry{Addr: addr, Kind: "docker-registry", DataDir: data, stop: stop}, nil
+}
+
+// writeHtpasswd writes users with bcrypt hashes (the only kind Distribution
+// accepts) and returns the registry config section that uses the file.
+func writeHtpasswd(path string, users map[string]string) (string, error) {
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(users)) {
+		hash, err := bcrypt.GenerateFromPassword([]byte(users[name]), bcrypt.MinCost)
+		if err != nil {
+			return "", fmt.Errorf("hashing the password of registry user %s: %w", name, err)
+		}
+		fmt.Fprintf(&b, "%s:%s\n", name, hash)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return "", fmt.Errorf("writing registry htpasswd: %w", err)
+	}
+	return fmt.Sprintf("auth:\n  htpasswd:\n    realm: deckhand\n    path: %s\n", path), nil
 }
 
 // instanceHeader carries a per-start nonce so readiness checks know they
@@ -190,6 +221,8 @@ type readiness struct {
 	nonce   string
 	exited  <-chan struct{}
 	waitErr func() error
+	// authRequired: a 401 from the right instance means it is up.
+	authRequired bool
 }
 
 func (r readiness) wait(ctx context.Context, timeout time.Duration) error {
@@ -210,7 +243,7 @@ func (r readiness) wait(ctx context.Context, timeout time.Duration) error {
 			switch {
 			case resp.Header.Get(instanceHeader) != r.nonce:
 				err = fmt.Errorf("GET %s: answered by another server (port taken)", r.url)
-			case resp.StatusCode == http.StatusOK:
+			case resp.StatusCode == http.StatusOK, r.authRequired && resp.StatusCode == http.StatusUnauthorized:
 				return nil
 			default:
 				err = fmt.Errorf("GET %s: %s", r.url, resp.Status)

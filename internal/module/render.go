@@ -13,9 +13,6 @@ import (
 
 	"github.com/ettle/strcase"
 
-	"helm.sh/helm/v4/pkg/strvals"
-	"sigs.k8s.io/yaml"
-
 	"github.com/deckhand-dev/deckhand/internal/buildinfo"
 	"github.com/deckhand-dev/deckhand/internal/helm"
 	"github.com/deckhand-dev/deckhand/internal/values"
@@ -30,8 +27,15 @@ type Render struct {
 	// SettingsFiles are YAML files with user settings (what ModuleConfig
 	// spec.settings holds), merged in order.
 	SettingsFiles []string
-	// Set are key=value settings overrides in Helm's --set syntax, applied last.
-	Set []string
+	// Set, SetString, SetJSON, SetFile and SetLiteral are settings overrides
+	// with Helm's --set, --set-string, --set-json, --set-file and
+	// --set-literal syntax, applied after the files in Helm's order: JSON,
+	// then Set, String, File, Literal.
+	Set        []string
+	SetString  []string
+	SetJSON    []string
+	SetFile    []string
+	SetLiteral []string
 	// ModuleValues are set on top of the built module values, the way hooks set
 	// values at runtime (typically internal.*); validated against the values schema.
 	ModuleValues map[string]any
@@ -58,7 +62,7 @@ type RenderResult struct {
 
 // Run loads nothing itself: it renders the already loaded module m.
 func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
-	settings, err := r.settings()
+	settings, layers, err := r.settings()
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +93,7 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 		Global:         global,
 		EnabledModules: []string{m.Name},
 		Registry:       registry,
+		ConfigSource:   layers.sourceFunc(),
 	})
 	if err != nil {
 		return nil, err
@@ -127,45 +132,6 @@ func (r *Render) moduleValues() (map[string]any, error) {
 		return nil, err
 	}
 	return values.Normalize(out)
-}
-
-// mergeYAMLFiles merges the YAML maps of files, in order, over base; what
-// names the kind of file in errors.
-func mergeYAMLFiles(base map[string]any, files []string, what string) (map[string]any, error) {
-	out := values.Merge(base)
-	for _, f := range files {
-		layer, err := readYAMLMap(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = values.Merge(out, layer)
-	}
-	return out, nil
-}
-
-func readYAMLMap(path string) (map[string]any, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{}
-	if err := yaml.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", path, err)
-	}
-	return out, nil
-}
-
-func (r *Render) settings() (map[string]any, error) {
-	settings, err := mergeYAMLFiles(r.Settings, r.SettingsFiles, "settings file")
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range r.Set {
-		if err := strvals.ParseInto(s, settings); err != nil {
-			return nil, fmt.Errorf("parsing --set %q: %w", s, err)
-		}
-	}
-	return settings, nil
 }
 
 // stubImageDigests fills global.modulesImages.digests.<moduleKey>.<imageCamel>

@@ -24,7 +24,10 @@ func (k dockerConfigKeychain) Resolve(target authn.Resource) (authn.Authenticato
 	data := k.data
 	if data == nil {
 		var err error
-		if data, err = os.ReadFile(k.path); err != nil {
+		if data, err = os.ReadFile(k.path); errors.Is(err, os.ErrNotExist) {
+			// no file, no credentials: a 401 then says which file to create
+			return authn.Anonymous, nil
+		} else if err != nil {
 			return nil, fmt.Errorf("reading registry config %s: %w", k.path, err)
 		}
 	}

@@ -63,11 +63,11 @@ func (c *Client) SetChannel(ctx context.Context, source, module, channel, versio
 		if isNotFound(err) {
 			return nil, fmt.Errorf("module %s %s: release image %s does not exist; %s", module, version, relRef, publishHint(src.Name(), version))
 		}
-		return nil, fmt.Errorf("fetching %s: %w", relRef, err)
+		return nil, fmt.Errorf("fetching %s: %w", relRef, c.explainAuth(relRef.Context(), err))
 	}
 	res.Digest = desc.Digest.String()
 	if err := remote.Tag(chRef, desc, c.remoteOptions(ctx)...); err != nil {
-		return nil, fmt.Errorf("tagging %s: %w", chRef, err)
+		return nil, fmt.Errorf("tagging %s: %w", chRef, c.explainAuth(chRef.Context(), err))
 	}
 	c.forgetTags(chRef.Context())
 	return res, nil

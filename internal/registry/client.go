@@ -42,10 +42,11 @@ type clientOptions struct {
 // WithKeychain sets where credentials come from (default authn.DefaultKeychain).
 func WithKeychain(k authn.Keychain) Option { return func(o *clientOptions) { o.keychain = k } }
 
-// WithDockerConfig reads credentials from one docker config.json file
-// (its auths, credsStore and credHelpers), instead of the default lookup.
+// WithDockerConfig reads credentials from one docker config.json file, or
+// the config.json in a directory (its auths, credsStore and credHelpers),
+// instead of the default lookup.
 func WithDockerConfig(path string) Option {
-	return func(o *clientOptions) { o.keychain = dockerConfigKeychain{path: path} }
+	return func(o *clientOptions) { o.keychain = dockerConfigKeychain{path: DockerConfigPath(path)} }
 }
 
 // WithDockerConfigData reads credentials from the content of a docker
@@ -173,6 +174,10 @@ func (c *Client) nameOptions() []name.Option {
 
 // ParseRepository parses "registry/path" with the client's insecurity setting.
 func (c *Client) parseRepo(s string) (name.Repository, error) {
+	if isHostOnly(s) {
+		// name would read it as a Docker Hub repository ("library/<host>").
+		return name.Repository{}, fmt.Errorf("%q is only a registry host: SOURCE is REGISTRY/PATH, e.g. registry.example.com/modules", s)
+	}
 	repo, err := name.NewRepository(s, c.nameOptions()...)
 	if err != nil {
 		return name.Repository{}, fmt.Errorf("parsing repository %q: %w", s, err)
@@ -207,7 +212,7 @@ func (c *Client) ListTags(ctx context.Context, repo name.Repository) ([]string, 
 	}
 	tags, err := remote.List(repo, c.remoteOptions(ctx)...)
 	if err != nil && !isNotFound(err) {
-		return nil, fmt.Errorf("listing tags of %s: %w", key, err)
+		return nil, fmt.Errorf("listing tags of %s: %w", key, c.explainAuth(repo, err))
 	}
 	e.tags, e.loaded = tags, true
 	return tags, nil
@@ -227,7 +232,7 @@ func (c *Client) head(ctx context.Context, ref name.Reference) (*v1.Descriptor, 
 		if isNotFound(err) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("checking %s: %w", ref, err)
+		return nil, fmt.Errorf("checking %s: %w", ref, c.explainAuth(ref.Context(), err))
 	}
 	return desc, nil
 }
@@ -245,6 +250,16 @@ func (g plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("refusing plain HTTP to %s: pass --insecure to allow it", req.URL.Host)
 	}
 	return g.next.RoundTrip(req)
+}
+
+// isHostOnly reports whether s is a bare registry host (a dot, a port or
+// localhost, and no path), as docker tells a host from a Docker Hub name.
+func isHostOnly(s string) bool {
+	s = strings.TrimSuffix(s, "/")
+	if s == "" || strings.Contains(s, "/") {
+		return false
+	}
+	return strings.ContainsAny(s, ".:") || s == "localhost"
 }
 
 func isLoopbackHost(host string) bool {

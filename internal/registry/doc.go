@@ -21,7 +21,10 @@
 // the exec bit. PublishDir loads, builds and pushes every module under a
 // directory. WriteLayout and ReadLayout move Artifacts through an OCI image
 // layout; a Client pushes them, lists, inspects and pulls a source, moves
-// channels, and implements Source for the release controller.
+// channels, and implements Source for the release controller. A 401/403
+// comes back as an AuthError telling missing credentials from rejected ones.
+// CheckLogin, SaveLogin and Logout verify credentials and keep them in
+// docker's config.json (through docker/cli's config package).
 // UnpackTars/UnpackImage never write outside their target, swap a finished
 // tree in atomically, and replace an existing non-empty directory only if
 // their marker next to it (PullMarkerPath) names it, or when forced. A pull

@@ -116,7 +116,7 @@ func (c *Client) remoteImage(ctx context.Context, ref name.Reference) (v1.Image,
 		if isNotFound(err) {
 			return nil, fmt.Errorf("%s: not found in the registry", ref)
 		}
-		return nil, fmt.Errorf("fetching %s: %w", ref, err)
+		return nil, fmt.Errorf("fetching %s: %w", ref, c.explainAuth(ref.Context(), err))
 	}
 	return img, nil
 }

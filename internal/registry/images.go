@@ -139,7 +139,7 @@ func (c *Client) resolveImages(ctx context.Context, images []ImageRef) ([]resolv
 		}
 		desc, err := remote.Head(ref, c.remoteOptions(ctx)...)
 		if err != nil {
-			return nil, fmt.Errorf("resolving image %s (%s): %w", img.Key, img.Ref, err)
+			return nil, fmt.Errorf("resolving image %s (%s): %w", img.Key, img.Ref, c.explainAuth(ref.Context(), err))
 		}
 		if d, ok := ref.(name.Digest); ok && d.DigestStr() != desc.Digest.String() {
 			return nil, fmt.Errorf("image %s (%s): registry serves digest %s", img.Key, img.Ref, desc.Digest)

@@ -34,6 +34,24 @@ func (c *Client) ListModules(ctx context.Context, source string) ([]string, erro
 	return out, nil
 }
 
+// EmptySource says why ListModules found no modules in source: the
+// repository has no tags at all (nothing pushed, or a wrong path), or only
+// tags that are not module names.
+func (c *Client) EmptySource(ctx context.Context, source string) (string, error) {
+	src, err := c.parseRepo(source)
+	if err != nil {
+		return "", err
+	}
+	tags, err := c.ListTags(ctx, src)
+	if err != nil {
+		return "", err
+	}
+	if len(tags) == 0 {
+		return fmt.Sprintf("no modules in %s: the repository does not exist or has no tags (a wrong path, or nothing published yet: deckhand module push DIR --repo %s)", src.Name(), src.Name()), nil
+	}
+	return fmt.Sprintf("no modules in %s: its %d tag(s) are not module names (is it a module's own repository? SOURCE is the repository above the modules)", src.Name(), len(tags)), nil
+}
+
 // ModuleTags are the versions and channels of one module in a source.
 type ModuleTags struct {
 	Source string `json:"source"`

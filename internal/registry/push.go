@@ -125,7 +125,7 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 
 	if len(pending) > 0 {
 		if err := c.multiWrite(ctx, pending, opts.Progress); err != nil {
-			return nil, fmt.Errorf("pushing %s %s to %s: %w", a.Module, a.Version, src, err)
+			return nil, fmt.Errorf("pushing %s %s to %s: %w", a.Module, a.Version, src, c.explainAuth(moduleRepo, err))
 		}
 	}
 	// Channel tags and the index tag: small manifests, in order.
@@ -138,7 +138,7 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 			continue
 		}
 		if err := remote.Write(refs[i], places[i].Image, c.remoteOptions(ctx)...); err != nil {
-			return nil, fmt.Errorf("tagging %s: %w", refs[i], err)
+			return nil, fmt.Errorf("tagging %s: %w", refs[i], c.explainAuth(refs[i].Context(), err))
 		}
 	}
 	for _, r := range refs {
@@ -151,7 +151,7 @@ func (c *Client) Push(ctx context.Context, source string, a *Artifacts, opts Pus
 func (c *Client) fetchTaggable(ctx context.Context, ref name.Reference) (remote.Taggable, error) {
 	desc, err := remote.Get(ref, c.remoteOptions(ctx)...)
 	if err != nil {
-		return nil, err
+		return nil, c.explainAuth(ref.Context(), err)
 	}
 	switch desc.MediaType {
 	case types.OCIImageIndex, types.DockerManifestList:

@@ -65,7 +65,7 @@ type SignatureResult struct {
 func (c *Client) signImage(ctx context.Context, ref name.Reference, key *SigningKey) (*SignatureResult, error) {
 	desc, err := remote.Head(ref, c.remoteOptions(ctx)...)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", ref, err)
+		return nil, fmt.Errorf("reading %s: %w", ref, c.explainAuth(ref.Context(), err))
 	}
 	var p simpleSigning
 	p.Critical.Identity.DockerReference = ref.Context().Name()
@@ -99,7 +99,7 @@ func (c *Client) signImage(ctx context.Context, ref name.Reference, key *Signing
 		return nil, err
 	}
 	if err := remote.Write(sigRef, img, c.remoteOptions(ctx)...); err != nil {
-		return nil, fmt.Errorf("pushing %s: %w", sigRef, err)
+		return nil, fmt.Errorf("pushing %s: %w", sigRef, c.explainAuth(sigRef.Context(), err))
 	}
 	if err := c.writeReferrer(ctx, ref.Context(), desc, layer, sig); err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ var ErrNotSigned = errors.New("not signed by a trusted key")
 func (c *Client) verifyImage(ctx context.Context, ref name.Reference, keys []VerifyKey) (*SignatureResult, error) {
 	desc, err := remote.Head(ref, c.remoteOptions(ctx)...)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", ref, err)
+		return nil, fmt.Errorf("reading %s: %w", ref, c.explainAuth(ref.Context(), err))
 	}
 	res := &SignatureResult{Image: ref.Context().Name(), Digest: desc.Digest.String()}
 	sigRef, err := signatureRef(ref.Context(), desc.Digest)

@@ -26,6 +26,10 @@ type Input struct {
 	// Registry, for a module from a ModuleSource, is injected as the static
 	// <moduleKey>.registry section, and the schemas accept it.
 	Registry *Registry
+	// ConfigSource, when set, names where the Config value at a dotted path
+	// came from ("--set a=b", "values file x.yaml: line 3", or "" if unknown);
+	// validation problems with that value then lead with it.
+	ConfigSource func(path string) string
 }
 
 // Result is one module's computed values.
@@ -74,7 +78,7 @@ func Build(in Input) (*Result, error) {
 	configView := Merge(static, config)
 	withDefaults := Merge(ApplyDefaults(schemas.Config, static), configView)
 	if err := Validate(schemas.Config, key, withDefaults); err != nil {
-		return nil, fmt.Errorf("settings of module %s (schema %s): %w", in.ModuleName, schemas.ConfigFile, err)
+		return nil, fmt.Errorf("settings of module %s (schema %s): %w", in.ModuleName, schemas.ConfigFile, withSources(err, in.ConfigSource))
 	}
 	if in.Registry != nil {
 		// a static section of the module values, outside the settings schema
@@ -83,7 +87,7 @@ func Build(in Input) (*Result, error) {
 	}
 	module := ApplyDefaults(schemas.Values, withDefaults)
 	if err := Validate(schemas.Values, key, module); err != nil {
-		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, err)
+		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, withSources(err, in.ConfigSource))
 	}
 	global, err := Normalize(nonNil(in.Global))
 	if err != nil {

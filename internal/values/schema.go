@@ -35,18 +35,24 @@ type Schemas struct {
 	ConfigVersion int
 }
 
-// SchemaError names the schema file and the field (JSON path) that is wrong.
+// SchemaError names the schema file, the line when known, and the field
+// (dotted path of schema keywords) that is wrong.
 type SchemaError struct {
 	File  string
+	Line  int
 	Field string
 	Err   error
 }
 
 func (e *SchemaError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	where := e.File
+	if e.Line > 0 {
+		where = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
-	return fmt.Sprintf("%s: %s: %v", e.File, e.Field, e.Err)
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %v", where, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", where, e.Field, e.Err)
 }
 
 func (e *SchemaError) Unwrap() error { return e.Err }
@@ -132,7 +138,7 @@ func parseSchemaDoc(file string, data []byte) (map[string]any, error) {
 	}
 	meta := spec.MustLoadJSONSchemaDraft04()
 	if res := validate.NewSchemaValidator(meta, nil, "", strfmt.Default).Validate(raw); !res.IsValid() {
-		return nil, &SchemaError{File: file, Err: fmt.Errorf("not a valid OpenAPI schema: %w", joinResult(res.Errors))}
+		return nil, metaSchemaError(file, data, raw, res.Errors)
 	}
 	return raw, nil
 }

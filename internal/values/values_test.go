@@ -298,7 +298,7 @@ func TestParseSchema(t *testing.T) {
 	if err := Validate(s, "x", map[string]any{"b": "c"}); err == nil {
 		t.Fatal("additionalProperties: false was not injected")
 	}
-	if _, err := ParseSchema("inline.yaml", []byte("type: 5\n")); err == nil || !strings.HasPrefix(err.Error(), "inline.yaml: ") {
+	if _, err := ParseSchema("inline.yaml", []byte("type: 5\n")); err == nil || !strings.HasPrefix(err.Error(), "inline.yaml:1: type: ") {
 		t.Fatalf("bad schema: got %v", err)
 	}
 }
