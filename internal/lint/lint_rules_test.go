@@ -197,3 +197,27 @@ func TestLintStaticValuesSectionMustBeAnObject(t *testing.T) {
 	writeFile(t, dir, "values.yaml", "static: [1, 2]\n", 0o644)
 	wantProblem(t, lint(t, dir), "values.yaml", 0, "helm-render", `section "static" must be an object`)
 }
+
+// An empty required list is valid for addon-operator and dmt; a schema that
+// fails the meta-schema is reported, and the other checks still run.
+func TestLintSchemaErrorsDoNotStopOtherChecks(t *testing.T) {
+	dir := newModule(t, "schemas")
+	cfg := strings.Replace(readFile(t, dir, "openapi/config-values.yaml"), "type: object\n", "type: object\nrequired: []\n", 1)
+	writeFile(t, dir, "openapi/config-values.yaml", cfg, 0o644)
+	if res := lint(t, dir); len(res.Problems) != 0 {
+		t.Fatalf("required: [] reported:\n%s", problemsText(res.Problems))
+	}
+
+	vals := readFile(t, dir, "openapi/values.yaml") + "    minProperties: -1\n"
+	writeFile(t, dir, "openapi/values.yaml", vals, 0o644)
+	// Independent problems elsewhere in the module must still be found.
+	cfg = strings.Replace(cfg, `enum: ["Debug", "Info", "Error"]`, `enum: ["debug", "Info", "Error"]`, 1)
+	cfg = strings.Replace(cfg, "logLevel: Debug", "logLevel: debug", 1)
+	cfg = strings.Replace(cfg, `default: "Info"`, `default: "debug"`, 1)
+	writeFile(t, dir, "openapi/config-values.yaml", cfg, 0o644)
+	writeFile(t, dir, "templates/broken.yaml", "{{ .Values.nope.missing }}\n", 0o644)
+	res := lint(t, dir)
+	wantProblem(t, res, "openapi/values.yaml", 0, "schema", "minProperties")
+	wantProblem(t, res, "openapi/config-values.yaml", 0, "enum", `"debug"`)
+	wantProblem(t, res, "templates/broken.yaml", 1, "helm-render", "nil pointer")
+}

@@ -143,6 +143,33 @@ func TestLoadSchemasRejectsInvalidSchemaNamingFile(t *testing.T) {
 	}
 }
 
+// addon-operator decodes schemas without a meta-schema check, so what it
+// accepts must load: an empty required list, repeated required names or enum
+// values. LoadSchemasLenient keeps a schema that fails only the meta-schema.
+func TestLoadSchemasAcceptsHarmlessDraft04Deviations(t *testing.T) {
+	dir := writeSchemas(t, "type: object\nrequired: []\nproperties:\n  a: {type: string, enum: [X, X]}\n  b:\n    type: object\n    required: [c, c]\n    properties: {c: {type: string}}\n", "")
+	s, err := LoadSchemas(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(s.Config, "m", map[string]any{"b": map[string]any{}}); err == nil {
+		t.Fatal("required: [c, c] no longer requires c")
+	}
+
+	dir = writeSchemas(t, "type: object\nminProperties: -1\nproperties:\n  a: {type: string, default: x}\n", "")
+	if _, err := LoadSchemas(dir); err == nil {
+		t.Fatal("LoadSchemas accepted minProperties: -1")
+	}
+	s, err = LoadSchemasLenient(dir)
+	var se *SchemaError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "minProperties") {
+		t.Fatalf("got %v, want the meta-schema problem", err)
+	}
+	if s == nil || s.Config == nil || s.Config.Properties["a"].Default != "x" {
+		t.Fatalf("lenient load did not keep the schema: %+v", s)
+	}
+}
+
 func TestValidateExamples(t *testing.T) {
 	cfg := testConfig + `  - replicas: 0
   - nested: {level: Trace}
