@@ -2,16 +2,9 @@ package module
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-
-	"github.com/ettle/strcase"
 
 	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/yaml"
@@ -166,40 +159,6 @@ func (r *Render) settings() (map[string]any, error) {
 		}
 	}
 	return settings, nil
-}
-
-// stubImageDigests fills global.modulesImages.digests.<moduleKey>.<imageCamel>
-// for every images/<name> directory, the way DKP fills it from the module's
-// images_digests.json, so lib-helm's image helpers render offline. The digests
-// are stable fakes derived from the names.
-func stubImageDigests(global map[string]any, m *Module) error {
-	entries, err := os.ReadDir(filepath.Join(m.Dir, "images"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading images: %w", err)
-	}
-	digests := map[string]any{}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		sum := sha256.Sum256([]byte(m.Name + "/" + e.Name()))
-		digests[strcase.ToCamel(e.Name())] = "sha256:" + hex.EncodeToString(sum[:])
-	}
-	images, _ := global["modulesImages"].(map[string]any)
-	if images == nil {
-		images = map[string]any{}
-		global["modulesImages"] = images
-	}
-	all, _ := images["digests"].(map[string]any)
-	if all == nil {
-		all = map[string]any{}
-		images["digests"] = all
-	}
-	all[m.ValuesKey] = digests
-	return nil
 }
 
 // StubRegistry is the module registry an offline render uses: the stub

@@ -1,0 +1,80 @@
+package module
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deckhand-dev/deckhand/internal/values"
+)
+
+// libImage stands in for lib-helm's image helpers: like them it indexes
+// global.modulesImages.digests and fails when an image has no digest.
+const libImage = `{{- define "helm_lib_module_image" -}}
+{{- $ctx := index . 0 -}}{{- $mod := $ctx.Chart.Name | camelcase | untitle -}}
+{{- if ge (len .) 3 }}{{ $mod = index . 2 | camelcase | untitle }}{{ end -}}
+{{- $d := index $ctx.Values.global.modulesImages.digests $mod (index . 1) -}}
+{{- if not $d }}{{ fail (printf "Image %s.%s has no digest" $mod (index . 1)) }}{{ end -}}
+{{ $ctx.Values.global.modulesImages.registry.base }}@{{ $d }}
+{{- end -}}
+{{- define "helm_lib_module_common_image" -}}
+{{- $ctx := index . 0 -}}
+{{- $d := index $ctx.Values.global.modulesImages.digests "common" (index . 1) -}}
+{{- if not $d }}{{ fail (printf "Image common.%s has no digest" (index . 1)) }}{{ end -}}
+{{ $ctx.Values.global.modulesImages.registry.base }}@{{ $d }}
+{{- end -}}
+`
+
+func TestRenderStubsEveryImageTheTemplatesAskFor(t *testing.T) {
+	dir := newModule(t, "imgs")
+	writeFile(t, dir, "templates/_lib.tpl", libImage, 0o644)
+	for _, d := range []string{"images/pod-reloader", "images/webhook_server"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, dir, "templates/images.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: images, namespace: d8-imgs}
+data:
+  own: {{ include "helm_lib_module_image" (list . "podReloader") }}
+  raw: {{ include "helm_lib_module_image" (list . "webhook_server") }}
+  templateOnly: {{ include "helm_lib_module_image" (list $ "notADirectory") }}
+  other: {{ include "helm_lib_module_image" (list . "controller" "csi-nfs") }}
+  proxy: {{ include "helm_lib_module_common_image" (list . "kubeRbacProxy") }}
+  csi: {{ include "helm_lib_module_common_image" (list . "csiExternalProvisioner") }}
+  direct: {{ .Values.global.modulesImages.digests.common.iptablesWrapper }}
+`, 0o644)
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&Render{}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := res.Rendered.String()
+	for _, want := range []string{
+		"own: registry.example.com/modules@" + values.FakeDigest("imgs", "podReloader"),
+		"raw: registry.example.com/modules@" + values.FakeDigest("imgs", "webhook_server"),
+		"templateOnly: registry.example.com/modules@" + values.FakeDigest("imgs", "notADirectory"),
+		"other: registry.example.com/modules@" + values.FakeDigest("csiNfs", "controller"),
+		"proxy: registry.example.com/modules@" + values.FakeDigest("common", "kubeRbacProxy"),
+		"csi: registry.example.com/modules@" + values.FakeDigest("common", "csiExternalProvisioner"),
+		"direct: " + values.FakeDigest("common", "iptablesWrapper"),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered output lacks %q:\n%s", want, out)
+		}
+	}
+	// Digests are stable from one render to the next.
+	again, err := (&Render{}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Rendered.String() != out {
+		t.Error("two renders of the same module differ")
+	}
+}
