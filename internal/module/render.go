@@ -39,6 +39,9 @@ type Render struct {
 	Registry *values.Registry
 	// Global values; nil means values.StubGlobal for the Kubernetes version.
 	Global map[string]any
+	// EnabledModules becomes global.enabledModules (the module itself is
+	// always added); nil means StubEnabledModules.
+	EnabledModules []string
 	// KubeVersion for .Capabilities; "" means the version of deckhand's client-go.
 	KubeVersion string
 }
@@ -80,7 +83,7 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 		Static:         m.StaticValues,
 		Config:         settings,
 		Global:         global,
-		EnabledModules: []string{m.Name},
+		EnabledModules: enabledModules(r.EnabledModules, m.Name),
 		Registry:       registry,
 	})
 	if err != nil {
@@ -112,6 +115,50 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 		return nil, err
 	}
 	return &RenderResult{Values: res, Rendered: out}, nil
+}
+
+// StubEnabledModules are the modules an offline render treats as enabled
+// besides the module itself, so that objects a module gates on them
+// (`has "<name>" .Values.global.enabledModules`) are rendered and linted:
+// the modules of DKP's Default bundle that modules commonly gate on
+// (monitoring, autoscaling, certificates, ingress, authn/authz, policies,
+// with the "-crd" names lib-helm still checks), plus the ones dmt enables for
+// its renders (cert-manager, vertical-pod-autoscaler, operator-postgres and
+// the managed-* services).
+func StubEnabledModules() []string {
+	return []string{
+		"admission-policy-engine", "admission-policy-engine-crd",
+		"cert-manager",
+		"control-plane-manager",
+		"deckhouse",
+		"ingress-nginx",
+		"log-shipper",
+		"managed-cassandra", "managed-clickhouse", "managed-hive-metastore", "managed-kafka",
+		"managed-memcached", "managed-opensearch", "managed-postgres", "managed-starrocks",
+		"managed-trino", "managed-valkey",
+		"monitoring-kubernetes",
+		"node-manager",
+		"operator-postgres",
+		"operator-prometheus", "operator-prometheus-crd",
+		"priority-class",
+		"prometheus", "prometheus-crd",
+		"user-authn", "user-authz",
+		"vertical-pod-autoscaler", "vertical-pod-autoscaler-crd",
+	}
+}
+
+// enabledModules is list (StubEnabledModules when nil) with self, once each.
+func enabledModules(list []string, self string) []string {
+	if list == nil {
+		list = StubEnabledModules()
+	}
+	out := []string{self}
+	for _, n := range list {
+		if n != self {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (r *Render) moduleValues() (map[string]any, error) {

@@ -78,3 +78,48 @@ data:
 		t.Error("two renders of the same module differ")
 	}
 }
+
+// Objects gated on other DKP modules render: the stub enables a realistic
+// set of modules besides the module itself.
+func TestRenderEnablesARealisticSetOfModules(t *testing.T) {
+	dir := newModule(t, "gated")
+	writeFile(t, dir, "templates/gated.yaml", `{{- range list "vertical-pod-autoscaler" "operator-prometheus" "prometheus" "cert-manager" "gated" }}
+{{- if has . $.Values.global.enabledModules }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: {{ . }}, namespace: d8-gated}
+{{- end }}
+{{- end }}
+{{- if has "no-such-module" .Values.global.enabledModules }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: never, namespace: d8-gated}
+{{- end }}
+`, 0o644)
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&Render{}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := res.Rendered.String()
+	for _, name := range []string{"vertical-pod-autoscaler", "operator-prometheus", "prometheus", "cert-manager", "gated"} {
+		if !strings.Contains(out, "name: "+name+",") {
+			t.Errorf("object gated on %s not rendered:\n%s", name, out)
+		}
+	}
+	if strings.Contains(out, "name: never") {
+		t.Error("object gated on a module outside the set was rendered")
+	}
+	res, err = (&Render{EnabledModules: []string{}}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := res.Rendered.String(); strings.Contains(out, "name: prometheus,") || !strings.Contains(out, "name: gated,") {
+		t.Errorf("EnabledModules: [] must enable the module alone:\n%s", out)
+	}
+}

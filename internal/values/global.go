@@ -13,14 +13,25 @@ import (
 // Input.Global when there is no cluster to read the real ones from.
 func StubGlobal(kubernetesVersion string) map[string]any {
 	return map[string]any{
+		"clusterIsBootstrapped":      true,
+		"defaultClusterStorageClass": "",
 		"clusterConfiguration": map[string]any{
 			"clusterDomain":     "cluster.local",
+			"clusterType":       "Static",
 			"kubernetesVersion": kubernetesVersion,
+			"podSubnetCIDR":     "10.111.0.0/16",
+			"serviceSubnetCIDR": "10.222.0.0/16",
+			"proxy":             map[string]any{},
 		},
 		"discovery": map[string]any{
-			"clusterDomain":             "cluster.local",
-			"kubernetesVersion":         kubernetesVersion,
-			"d8SpecificNodeCountByRole": map[string]any{},
+			"clusterDomain":                        "cluster.local",
+			"kubernetesVersion":                    kubernetesVersion,
+			"d8SpecificNodeCountByRole":            map[string]any{},
+			"clusterControlPlaneIsHighlyAvailable": false,
+			"clusterMasterCount":                   1,
+			"prometheusScrapeInterval":             30,
+			"defaultStorageClass":                  "",
+			"apiVersions":                          []any{},
 		},
 		"modulesImages": map[string]any{
 			"registry": map[string]any{
@@ -33,13 +44,15 @@ func StubGlobal(kubernetesVersion string) map[string]any {
 		},
 		"modules": map[string]any{
 			"publicDomainTemplate": "%s.example.com",
+			"ingressClass":         "nginx",
 			"https":                map[string]any{"mode": "Disabled"},
 			"placement":            map[string]any{},
 		},
 		"highAvailability": false,
 		"internal": map[string]any{
 			"modules": map[string]any{
-				"kubeRBACProxyCA": map[string]any{"cert": "stub-ca-cert", "key": "stub-ca-key"},
+				"kubeRBACProxyCA":          map[string]any{"cert": "stub-ca-cert", "key": "stub-ca-key"},
+				"admissionWebhookClientCA": map[string]any{"cert": "stub-ca-cert", "key": "stub-ca-key"},
 			},
 		},
 	}
