@@ -32,7 +32,9 @@ type Render struct {
 	ModuleValuesFiles []string
 	// StubRequiredForHelm fills values the helm schema requires (x-required-for-helm)
 	// but nobody set with placeholders (values.StubRequired): offline there are no
-	// hooks to set them. Lint renders this way.
+	// hooks to set them. Lint renders this way. Required values under internal
+	// (set by hooks at runtime) are always filled, with or without it;
+	// ModuleValues replace the placeholders.
 	StubRequiredForHelm bool
 	// Registry is injected as <moduleKey>.registry as DKP does for modules from
 	// a ModuleSource; nil means StubRegistry.
@@ -85,6 +87,7 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 		Global:         global,
 		EnabledModules: enabledModules(r.EnabledModules, m.Name),
 		Registry:       registry,
+		StubInternal:   true,
 	})
 	if err != nil {
 		return nil, err

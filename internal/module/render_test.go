@@ -123,3 +123,65 @@ metadata: {name: never, namespace: d8-gated}
 		t.Errorf("EnabledModules: [] must enable the module alone:\n%s", out)
 	}
 }
+
+// Required internal.* values are set by hooks at runtime: an offline render
+// fills them in by itself; other x-required-for-helm values still need
+// StubRequiredForHelm (--stub-required).
+func TestRenderStubsRequiredInternalValues(t *testing.T) {
+	dir := newModule(t, "hooked")
+	writeFile(t, dir, "openapi/values.yaml", `x-extend:
+  schema: config-values.yaml
+type: object
+properties:
+  internal:
+    type: object
+    default: {}
+    required: [cert]
+    x-required-for-helm: [token]
+    properties:
+      cert:
+        type: object
+        required: [crt]
+        properties:
+          crt: {type: string}
+      token: {type: string}
+`, 0o644)
+	writeFile(t, dir, "templates/internal.yaml", `apiVersion: v1
+kind: Secret
+metadata: {name: internal, namespace: d8-hooked}
+stringData:
+  crt: {{ .Values.hooked.internal.cert.crt | quote }}
+  token: {{ .Values.hooked.internal.token | quote }}
+`, 0o644)
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&Render{}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatalf("render without --stub-required: %v", err)
+	}
+	if out := res.Rendered.String(); !strings.Contains(out, `crt: "stub"`) || !strings.Contains(out, `token: "stub"`) {
+		t.Fatalf("internal values not stubbed:\n%s", out)
+	}
+	res, err = (&Render{ModuleValues: map[string]any{"internal": map[string]any{"token": "real"}}}).Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := res.Rendered.String(); !strings.Contains(out, `token: "real"`) {
+		t.Fatalf("module values did not replace the placeholder:\n%s", out)
+	}
+
+	vals := strings.Replace(readFile(t, dir, "openapi/values.yaml"), "type: object\nproperties:\n  internal:",
+		"type: object\nx-required-for-helm: [external]\nproperties:\n  external: {type: string}\n  internal:", 1)
+	writeFile(t, dir, "openapi/values.yaml", vals, 0o644)
+	if m, err = Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Render{}).Run(context.Background(), m); err == nil || !strings.Contains(err.Error(), "external") {
+		t.Fatalf("missing non-internal x-required-for-helm value: got %v", err)
+	}
+	if _, err := (&Render{StubRequiredForHelm: true}).Run(context.Background(), m); err != nil {
+		t.Fatalf("with StubRequiredForHelm: %v", err)
+	}
+}

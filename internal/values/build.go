@@ -26,6 +26,11 @@ type Input struct {
 	// Registry, for a module from a ModuleSource, is injected as the static
 	// <moduleKey>.registry section, and the schemas accept it.
 	Registry *Registry
+	// StubInternal fills required values under internal with placeholders
+	// (StubRequiredInternal with the helm schema) before the values schema
+	// check: offline renders have no hooks to set them. The runtime leaves it
+	// false.
+	StubInternal bool
 }
 
 // Result is one module's computed values.
@@ -82,6 +87,9 @@ func Build(in Input) (*Result, error) {
 		schemas = schemas.WithRegistry()
 	}
 	module := ApplyDefaults(schemas.Values, withDefaults)
+	if in.StubInternal {
+		module = StubRequiredInternal(schemas.Helm, module)
+	}
 	if err := Validate(schemas.Values, key, module); err != nil {
 		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, err)
 	}

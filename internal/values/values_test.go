@@ -281,6 +281,43 @@ properties:
 	}
 }
 
+func TestStubRequiredInternalLeavesOtherValuesAlone(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, "", `
+type: object
+x-required-for-helm: [user]
+properties:
+  user: {type: string}
+  internal:
+    type: object
+    required: [cert]
+    properties:
+      cert: {type: string}
+      set: {type: string}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := StubRequiredInternal(s.Helm, map[string]any{})
+	want := map[string]any{"internal": map[string]any{"cert": "stub"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("from nothing: got %v, want %v", got, want)
+	}
+	in := map[string]any{"internal": map[string]any{"cert": "real", "set": "x"}}
+	if got := StubRequiredInternal(s.Helm, in); !reflect.DeepEqual(got, in) {
+		t.Fatalf("set values changed: %v", got)
+	}
+	res, err := Build(Input{ModuleName: "m", Schemas: s, StubInternal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Module["internal"].(map[string]any)["cert"] != "stub" {
+		t.Fatalf("Build did not stub internal.cert: %v", res.Module)
+	}
+	if _, err := res.ForHelm(s); err == nil || !strings.Contains(err.Error(), "user") {
+		t.Fatalf("user-facing x-required-for-helm must stay required: got %v", err)
+	}
+}
+
 func TestStubRequired(t *testing.T) {
 	s, err := LoadSchemas(writeSchemas(t, "", `
 type: object
