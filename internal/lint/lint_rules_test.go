@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"fmt"
 	"github.com/deckhand-dev/deckhand/internal/module"
 	"path/filepath"
 	"strings"
@@ -219,4 +220,49 @@ func TestLintSchemaErrorsDoNotStopOtherChecks(t *testing.T) {
 	wantProblem(t, res, "openapi/values.yaml", 0, "schema", "minProperties")
 	wantProblem(t, res, "openapi/config-values.yaml", 0, "enum", `"debug"`)
 	wantProblem(t, res, "templates/broken.yaml", 1, "helm-render", "nil pointer")
+}
+
+// Cluster-scoped DKP kinds need no namespace; the module's own CRDs decide
+// for their kinds, even over a DKP kind of the same name.
+func TestLintNamespaceKnowsClusterScopedKinds(t *testing.T) {
+	dir := newModule(t, "scopes")
+	var objs strings.Builder
+	for _, k := range []string{"deckhouse.io/v1alpha1 NodeGroupConfiguration", "deckhouse.io/v1alpha1 ModuleConfig", "deckhouse.io/v1 NodeGroup",
+		"deckhouse.io/v1 ClusterAuthorizationRule", "deckhouse.io/v1 IngressNginxController", "deckhouse.io/v1alpha1 ClusterLogDestination",
+		"storage.deckhouse.io/v1alpha1 NFSStorageClass", "example.io/v1 Widget"} {
+		api, kind, _ := strings.Cut(k, " ")
+		fmt.Fprintf(&objs, "---\napiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n  labels: {module: scopes, heritage: deckhouse}\n", api, kind, strings.ToLower(kind))
+	}
+	objs.WriteString("---\napiVersion: example.io/v1\nkind: NodeGroup\nmetadata:\n  name: mine\n  labels: {module: scopes, heritage: deckhouse}\n")
+	writeFile(t, dir, "templates/cluster.yaml", objs.String(), 0o644)
+	writeFile(t, dir, "crds/example.yaml", `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.io
+  labels: {module: scopes}
+spec:
+  group: example.io
+  scope: Cluster
+  names: {kind: Widget, plural: widgets}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: nodegroups.example.io
+  labels: {module: scopes}
+spec:
+  group: example.io
+  scope: Namespaced
+  names: {kind: NodeGroup, plural: nodegroups}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+`, 0o644)
+	writeFile(t, dir, ".helmignore", "crds\n", 0o644)
+	res := lint(t, dir)
+	for _, p := range res.Problems {
+		if p.Rule == "namespace" && (p.Object == nil || p.Object.Name != "mine") {
+			t.Errorf("cluster-scoped object reported: %s", p)
+		}
+	}
+	wantProblem(t, res, "templates/cluster.yaml", 0, "namespace", "NodeGroup/mine: namespaced object")
 }

@@ -178,24 +178,6 @@ func relTo(dir, path string) string {
 	return path
 }
 
-// clusterScoped are built-in kinds without a namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "StorageClass": true, "VolumeAttachment": true, "CSIDriver": true, "CSINode": true,
-	"PriorityClass": true, "RuntimeClass": true, "IngressClass": true, "APIService": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
-	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
-	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
-	"FlowSchema": true, "PriorityLevelConfiguration": true, "CertificateSigningRequest": true,
-	"ClusterTrustBundle": true, "DeviceClass": true, "IPAddress": true, "ServiceCIDR": true,
-	"VolumeAttributesClass": true, "ComponentStatus": true,
-	// deckhouse.io objects modules commonly render
-	"ModuleConfig": true, "ModuleSource": true, "ModuleUpdatePolicy": true, "ModulePullOverride": true,
-	"ClusterAuthorizationRule": true, "NodeGroup": true, "ClusterLogDestination": true, "ClusterLoggingConfig": true,
-	"GrafanaDashboardDefinition": true, "CustomPrometheusRules": true, "IngressNginxController": true,
-	"ClusterIssuer": true, "ClusterPolicy": true,
-}
-
 // lintNamespace runs templates/namespace: namespaced objects must say where they go.
 func lintNamespace(c *collector, o *renderedObject, apiVersion string, crdScopes map[string]bool) {
 	group := ""
@@ -204,7 +186,7 @@ func lintNamespace(c *collector, o *renderedObject, apiVersion string, crdScopes
 	}
 	cluster, known := crdScopes[group+"/"+o.ref.Kind]
 	if !known {
-		cluster = clusterScoped[o.ref.Kind]
+		cluster = clusterScopedKinds[o.ref.Kind]
 	}
 	if cluster {
 		if o.ref.Namespace != "" {
