@@ -91,6 +91,12 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 		}
 	}
 	res := &LintResult{Dir: abs, ConfigFile: cfg.File}
+	// Reported outside cfg.Apply: a configuration cannot silence the news
+	// that part of it is ignored.
+	for _, u := range cfg.UnsupportedSettings() {
+		res.Problems = append(res.Problems, Problem{File: relTo(abs, cfg.File), Line: u.Line, Linter: LinterModule,
+			Rule: "dmtlint", Severity: SeverityWarning, Message: u.String()})
+	}
 	for _, p := range c.problems {
 		if p, keep := cfg.Apply(p); keep {
 			res.Problems = append(res.Problems, p)

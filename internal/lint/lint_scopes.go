@@ -5,7 +5,7 @@ package lint
 // the projects it ships. A module's own CRDs (crds/) are looked up first, by
 // group and kind, so a module can still declare a namespaced kind of the
 // same name. A kind missing here and not in crds/ counts as namespaced.
-var clusterScopedKinds = kindSet(
+var clusterScopedKinds = stringSet(
 	// Kubernetes
 	"APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding",
 	"ClusterTrustBundle", "ComponentStatus", "CSIDriver", "CSINode", "CustomResourceDefinition",
@@ -45,9 +45,9 @@ var clusterScopedKinds = kindSet(
 	"CiliumEgressGatewayPolicy",
 )
 
-func kindSet(kinds ...string) map[string]bool {
-	out := make(map[string]bool, len(kinds))
-	for _, k := range kinds {
+func stringSet(items ...string) map[string]bool {
+	out := make(map[string]bool, len(items))
+	for _, k := range items {
 		out[k] = true
 	}
 	return out
