@@ -88,7 +88,11 @@ func printTestReport(w io.Writer, rep *moduletest.Report, update bool) {
 		case c.Updated:
 			status = "upd "
 		}
-		fmt.Fprintf(w, "%s %s (%s)\n", status, c.File, c.Duration.Round(time.Millisecond))
+		label := c.File
+		if c.File == moduletest.ConversionCasesFile {
+			label += ": " + c.Name // one file holds many conversion cases
+		}
+		fmt.Fprintf(w, "%s %s (%s)\n", status, label, c.Duration.Round(time.Millisecond))
 		if c.Error != "" {
 			fmt.Fprintf(w, "    %s\n", strings.ReplaceAll(c.Error, "\n", "\n    "))
 		}

@@ -12,7 +12,7 @@ import (
 func TestConversionCases(t *testing.T) {
 	dir := writeModule(t, map[string]string{
 		"openapi/config-values.yaml":  "type: object\nx-config-version: 3\nproperties:\n  auth:\n    type: object\n    properties:\n      user: {type: string}\n",
-		"openapi/conversions/v2.yaml": "version: 2\nconversions:\n  - del(.auth.password)\n",
+		"openapi/conversions/v2.yaml": "version: 2\nconversions:\n  - del(.auth.password)\ndescription:\n  en: Drops the password.\n  ru: Удаляет пароль.\n",
 		"openapi/conversions/v3.yaml": "version: 3\nconversions:\n  - if .auth.login then .auth.user = .auth.login | del(.auth.login) end\n",
 		ConversionCasesFile: `testcases:
   - name: drops the password

@@ -38,6 +38,9 @@ type conversionStep struct {
 type conversionDoc struct {
 	Version     int      `json:"version"`
 	Conversions []string `json:"conversions"`
+	// Description (en, ru) documents the change; dmt requires it. Only
+	// the linter reads it.
+	Description map[string]any `json:"description,omitempty"`
 }
 
 // LoadConversions reads <moduleDir>/openapi/conversions; no directory means
