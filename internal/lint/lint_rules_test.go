@@ -265,4 +265,36 @@ spec:
 		}
 	}
 	wantProblem(t, res, "templates/cluster.yaml", 0, "namespace", "NodeGroup/mine: namespaced object")
+
+	// Neither dmt nor DKP rejects these, so they are warnings: a namespace on
+	// a cluster-scoped object (the API server drops it) and a missing one on
+	// a kind of unknown scope. A ConfigMap without a namespace stays an error.
+	writeFile(t, dir, "templates/more.yaml", `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader
+  namespace: d8-scopes
+  labels: {module: scopes, heritage: deckhouse}
+---
+apiVersion: other.example.com/v1
+kind: Gadget
+metadata:
+  name: gadget
+  labels: {module: scopes, heritage: deckhouse}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: bare
+  labels: {module: scopes, heritage: deckhouse}
+`, 0o644)
+	sev := map[string]Severity{}
+	for _, p := range lint(t, dir).Problems {
+		if p.Rule == "namespace" && p.File == "templates/more.yaml" {
+			sev[p.Object.Name] = p.Severity
+		}
+	}
+	if sev["reader"] != SeverityWarning || sev["gadget"] != SeverityWarning || sev["bare"] != SeverityError {
+		t.Errorf("severities: %v", sev)
+	}
 }

@@ -23,6 +23,7 @@ var clusterScopedKinds = stringSet(
 	"ObjectKeeper", "Project", "ProjectTemplate",
 	// deckhouse.io: nodes
 	"Instance", "NodeGroup", "NodeGroupConfiguration", "NodeUser", "SSHCredentials", "StaticInstance",
+	"KubeSchedulerWebhookConfiguration",
 	"AWSInstanceClass", "AzureInstanceClass", "DVPInstanceClass", "DynamixInstanceClass",
 	"GCPInstanceClass", "HuaweiCloudInstanceClass", "OpenStackInstanceClass",
 	"VCDInstanceClass", "VsphereInstanceClass", "YandexInstanceClass", "ZvirtInstanceClass",
