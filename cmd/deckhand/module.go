@@ -156,7 +156,11 @@ module's values.yaml section, config-values defaults, the settings given with -f
 openapi/config-values.yaml; an invalid value is reported with the file and line or the
 flag it came from), values defaults, the registry section DKP injects (a stub here), then --module-values
 on top as hooks would set them. Helm sees .Values.<moduleKey> and .Values.global (stub
-globals: registry, digests for images/*, cluster domain, enabledModules).`,
+globals: registry, a digest for every image of images/*, of DKP's common module and named
+in the templates, cluster domain, and enabledModules: the module plus a realistic set of
+DKP modules, listed in docs/modules.md). Required internal.* values, which hooks set at
+runtime, get placeholders; --stub-required does the same for the other x-required-for-helm
+values.`,
 		Example: `  # the manifests with default settings
   deckhand module render ./hello-world
 
@@ -197,7 +201,7 @@ globals: registry, digests for images/*, cluster domain, enabledModules).`,
 	}
 	bindSettingsFlags(cmd.Flags(), &r)
 	cmd.Flags().StringArrayVar(&r.ModuleValuesFiles, "module-values", nil, "YAML file with module values set on top, as hooks would (e.g. internal.*; repeatable)")
-	cmd.Flags().BoolVar(&r.StubRequiredForHelm, "stub-required", false, "fill missing x-required-for-helm values with placeholders (hooks set them at runtime)")
+	cmd.Flags().BoolVar(&r.StubRequiredForHelm, "stub-required", false, "also fill missing x-required-for-helm values outside internal.* with placeholders (required internal.* values always are: hooks set them at runtime)")
 	cmd.Flags().StringVar(&r.KubeVersion, "kube-version", "", "Kubernetes version for .Capabilities (default: deckhand's client-go version)")
 	cmd.Flags().BoolVar(&showValues, "show-values", false, "print the values Helm renders with ({global, <moduleKey>}) instead of the manifests")
 	return cmd

@@ -23,13 +23,15 @@ func newModuleTestCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "test [DIR]",
-		Short: "Run a module's hook test cases (tests/*.yaml) without a cluster",
+		Short: "Run a module's hook test cases (tests/*.yaml) and settings conversion cases without a cluster",
 		Long: `Run the hook test cases under the module's tests/ directory. Each case gives cluster
 objects, settings and values and a binding; deckhand serves the objects from an in-process
 API server so the binding context is built by the runtime's own watch, jq filter and snapshot
 code, runs the hook with the addon-operator file protocol, and compares the values patches,
 object operations, metrics and, when the case asks, the binding context, the resulting values
 and the rendered manifests. --update rewrites each case's expect section with the results.
+The settings conversion cases of openapi/conversions/testcases.yaml (dmt test conversions'
+format) run too, through the conversion code the runtime applies to ModuleConfig settings.
 The format is described in docs/module-test.md.`,
 		Example: `  # every case of the module in the current directory
   deckhand module test
@@ -102,7 +104,11 @@ func printTestReport(w io.Writer, rep *moduletest.Report, update bool) {
 		case c.Updated:
 			status = "upd "
 		}
-		fmt.Fprintf(w, "%s %s (%s)\n", status, c.File, c.Duration.Round(time.Millisecond))
+		label := c.File
+		if c.File == moduletest.ConversionCasesFile {
+			label += ": " + c.Name // one file holds many conversion cases
+		}
+		fmt.Fprintf(w, "%s %s (%s)\n", status, label, c.Duration.Round(time.Millisecond))
 		if c.Error != "" {
 			fmt.Fprintf(w, "    %s\n", strings.ReplaceAll(c.Error, "\n", "\n    "))
 		}

@@ -26,6 +26,8 @@ type LintConfig struct {
 	File   string
 	module map[string]any
 	global map[string]any
+	// doc finds the lines of keys for UnsupportedSettings.
+	doc *module.Document
 }
 
 // FindLintConfig looks for .dmtlint.yaml in dir and its parents, as dmt does
@@ -53,6 +55,7 @@ func ParseLintConfig(file string, data []byte) (*LintConfig, error) {
 		return nil, &module.FileError{File: file, Err: fmt.Errorf("parsing YAML: %w", err)}
 	}
 	c := &LintConfig{File: file}
+	c.doc, _ = module.ParseDocument(data) // parsed above; nil only gives line 0
 	var ok bool
 	if v, has := raw["linters-settings"]; has {
 		if c.module, ok = v.(map[string]any); !ok {

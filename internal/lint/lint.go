@@ -80,13 +80,23 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 	lintFiles(c, abs)
 	if m != nil {
 		lintRequirements(c, m)
-		lintConversions(c, m)
-		lintSchemas(c, m)
 		lintCRDs(c, m)
 		lintHooks(ctx, c, m)
-		lintTemplates(ctx, c, m, l.KubeVersion)
+		lintSchemas(c, m)
+		// Conversions and renders need the schemas; a schema that could not
+		// be built at all was reported above.
+		if m.Schemas != nil {
+			lintConversions(c, m)
+			lintTemplates(ctx, c, m, l.KubeVersion)
+		}
 	}
 	res := &LintResult{Dir: abs, ConfigFile: cfg.File}
+	// Reported outside cfg.Apply: a configuration cannot silence the news
+	// that part of it is ignored.
+	for _, u := range cfg.UnsupportedSettings() {
+		res.Problems = append(res.Problems, Problem{File: relTo(abs, cfg.File), Line: u.Line, Linter: LinterModule,
+			Rule: "dmtlint", Severity: SeverityWarning, Message: u.String()})
+	}
 	for _, p := range c.problems {
 		if p, keep := cfg.Apply(p); keep {
 			res.Problems = append(res.Problems, p)
@@ -122,13 +132,13 @@ func (c *collector) addProblem(p Problem) { c.problems = append(c.problems, p) }
 // reportLoadError turns what stopped Load into problems; module.yaml problems
 // are already reported by lintDefinition.
 func reportLoadError(c *collector, err error) {
-	var schemaErr *values.SchemaError
-	if errors.As(err, &schemaErr) {
-		c.add(LinterOpenAPI, "schema", schemaErr.File, schemaErr.Line, "%s", messageOf(schemaErr.Field, schemaErr.Err))
-		return
-	}
 	var fe *module.FileError
 	for _, e := range unjoin(err) {
+		var schemaErr *values.SchemaError
+		if errors.As(e, &schemaErr) {
+			c.add(LinterOpenAPI, "schema", schemaErr.File, schemaErr.Line, "%s", messageOf(schemaErr.Field, schemaErr.Err))
+			continue
+		}
 		if errors.As(e, &fe) {
 			if fe.File == module.DefinitionFile {
 				continue

@@ -55,6 +55,9 @@ func lintSchemas(c *collector, m *module.Module) {
 			}
 		})
 	}
+	if m.Schemas == nil {
+		return // not built: reported as a schema problem
+	}
 	checkExamples := func(rel string, s *values.Schemas, config bool) {
 		schema := s.Values
 		if config {

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"fmt"
 	"github.com/deckhand-dev/deckhand/internal/module"
 	"path/filepath"
 	"strings"
@@ -155,7 +156,9 @@ spec:
 	wantProblem(t, res, "crds/modes.yaml", 19, "enum", `"fast"`)
 }
 
-func TestRequiredForHelmIsStubbedForLintAndOptionalForRender(t *testing.T) {
+// internal.* values are set by hooks at runtime, so lint and render fill the
+// required ones in; module values replace the placeholders.
+func TestRequiredInternalValuesAreStubbedForLintAndRender(t *testing.T) {
 	dir := newModule(t, "certs")
 	vals := readFile(t, dir, "openapi/values.yaml")
 	vals = strings.Replace(vals, "    default: {}\n", "    default: {}\n    x-required-for-helm: [cert]\n", 1)
@@ -173,12 +176,9 @@ func TestRequiredForHelmIsStubbedForLintAndOptionalForRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := (&module.Render{}).Run(ctx, m); err == nil || !strings.Contains(err.Error(), "certs.internal.cert") || !strings.Contains(err.Error(), "x-required-for-helm") {
-		t.Fatalf("render without the hook value: got %v", err)
-	}
-	out, err := (&module.Render{StubRequiredForHelm: true}).Run(ctx, m)
+	out, err := (&module.Render{}).Run(ctx, m)
 	if err != nil || !strings.Contains(out.Rendered.String(), "cert: c3R1Yg==") {
-		t.Fatalf("stubbed render: %v", err)
+		t.Fatalf("render without the hook value (want the placeholder): %v", err)
 	}
 	mv := filepath.Join(t.TempDir(), "module-values.yaml")
 	writeFile(t, filepath.Dir(mv), filepath.Base(mv), "internal:\n  cert: real\n", 0o644)
@@ -196,4 +196,105 @@ func TestLintStaticValuesSectionMustBeAnObject(t *testing.T) {
 	dir := newModule(t, "static")
 	writeFile(t, dir, "values.yaml", "static: [1, 2]\n", 0o644)
 	wantProblem(t, lint(t, dir), "values.yaml", 0, "helm-render", `section "static" must be an object`)
+}
+
+// An empty required list is valid for addon-operator and dmt; a schema that
+// fails the meta-schema is reported, and the other checks still run.
+func TestLintSchemaErrorsDoNotStopOtherChecks(t *testing.T) {
+	dir := newModule(t, "schemas")
+	cfg := strings.Replace(readFile(t, dir, "openapi/config-values.yaml"), "type: object\n", "type: object\nrequired: []\n", 1)
+	writeFile(t, dir, "openapi/config-values.yaml", cfg, 0o644)
+	if res := lint(t, dir); len(res.Problems) != 0 {
+		t.Fatalf("required: [] reported:\n%s", problemsText(res.Problems))
+	}
+
+	vals := readFile(t, dir, "openapi/values.yaml") + "    minProperties: -1\n"
+	writeFile(t, dir, "openapi/values.yaml", vals, 0o644)
+	// Independent problems elsewhere in the module must still be found.
+	cfg = strings.Replace(cfg, `enum: ["Debug", "Info", "Error"]`, `enum: ["debug", "Info", "Error"]`, 1)
+	cfg = strings.Replace(cfg, "logLevel: Debug", "logLevel: debug", 1)
+	cfg = strings.Replace(cfg, `default: "Info"`, `default: "debug"`, 1)
+	writeFile(t, dir, "openapi/config-values.yaml", cfg, 0o644)
+	writeFile(t, dir, "templates/broken.yaml", "{{ .Values.nope.missing }}\n", 0o644)
+	res := lint(t, dir)
+	wantProblem(t, res, "openapi/values.yaml", 0, "schema", "minProperties")
+	wantProblem(t, res, "openapi/config-values.yaml", 0, "enum", `"debug"`)
+	wantProblem(t, res, "templates/broken.yaml", 1, "helm-render", "nil pointer")
+}
+
+// Cluster-scoped DKP kinds need no namespace; the module's own CRDs decide
+// for their kinds, even over a DKP kind of the same name.
+func TestLintNamespaceKnowsClusterScopedKinds(t *testing.T) {
+	dir := newModule(t, "scopes")
+	var objs strings.Builder
+	for _, k := range []string{"deckhouse.io/v1alpha1 NodeGroupConfiguration", "deckhouse.io/v1alpha1 ModuleConfig", "deckhouse.io/v1 NodeGroup",
+		"deckhouse.io/v1 ClusterAuthorizationRule", "deckhouse.io/v1 IngressNginxController", "deckhouse.io/v1alpha1 ClusterLogDestination",
+		"storage.deckhouse.io/v1alpha1 NFSStorageClass", "example.io/v1 Widget"} {
+		api, kind, _ := strings.Cut(k, " ")
+		fmt.Fprintf(&objs, "---\napiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n  labels: {module: scopes, heritage: deckhouse}\n", api, kind, strings.ToLower(kind))
+	}
+	objs.WriteString("---\napiVersion: example.io/v1\nkind: NodeGroup\nmetadata:\n  name: mine\n  labels: {module: scopes, heritage: deckhouse}\n")
+	writeFile(t, dir, "templates/cluster.yaml", objs.String(), 0o644)
+	writeFile(t, dir, "crds/example.yaml", `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.io
+  labels: {module: scopes}
+spec:
+  group: example.io
+  scope: Cluster
+  names: {kind: Widget, plural: widgets}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: nodegroups.example.io
+  labels: {module: scopes}
+spec:
+  group: example.io
+  scope: Namespaced
+  names: {kind: NodeGroup, plural: nodegroups}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+`, 0o644)
+	writeFile(t, dir, ".helmignore", "crds\n", 0o644)
+	res := lint(t, dir)
+	for _, p := range res.Problems {
+		if p.Rule == "namespace" && (p.Object == nil || p.Object.Name != "mine") {
+			t.Errorf("cluster-scoped object reported: %s", p)
+		}
+	}
+	wantProblem(t, res, "templates/cluster.yaml", 0, "namespace", "NodeGroup/mine: namespaced object")
+
+	// Neither dmt nor DKP rejects these, so they are warnings: a namespace on
+	// a cluster-scoped object (the API server drops it) and a missing one on
+	// a kind of unknown scope. A ConfigMap without a namespace stays an error.
+	writeFile(t, dir, "templates/more.yaml", `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader
+  namespace: d8-scopes
+  labels: {module: scopes, heritage: deckhouse}
+---
+apiVersion: other.example.com/v1
+kind: Gadget
+metadata:
+  name: gadget
+  labels: {module: scopes, heritage: deckhouse}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: bare
+  labels: {module: scopes, heritage: deckhouse}
+`, 0o644)
+	sev := map[string]Severity{}
+	for _, p := range lint(t, dir).Problems {
+		if p.Rule == "namespace" && p.File == "templates/more.yaml" {
+			sev[p.Object.Name] = p.Severity
+		}
+	}
+	if sev["reader"] != SeverityWarning || sev["gadget"] != SeverityWarning || sev["bare"] != SeverityError {
+		t.Errorf("severities: %v", sev)
+	}
 }

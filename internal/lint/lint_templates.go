@@ -178,25 +178,13 @@ func relTo(dir, path string) string {
 	return path
 }
 
-// clusterScoped are built-in kinds without a namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "StorageClass": true, "VolumeAttachment": true, "CSIDriver": true, "CSINode": true,
-	"PriorityClass": true, "RuntimeClass": true, "IngressClass": true, "APIService": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
-	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
-	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
-	"FlowSchema": true, "PriorityLevelConfiguration": true, "CertificateSigningRequest": true,
-	"ClusterTrustBundle": true, "DeviceClass": true, "IPAddress": true, "ServiceCIDR": true,
-	"VolumeAttributesClass": true, "ComponentStatus": true,
-	// deckhouse.io objects modules commonly render
-	"ModuleConfig": true, "ModuleSource": true, "ModuleUpdatePolicy": true, "ModulePullOverride": true,
-	"ClusterAuthorizationRule": true, "NodeGroup": true, "ClusterLogDestination": true, "ClusterLoggingConfig": true,
-	"GrafanaDashboardDefinition": true, "CustomPrometheusRules": true, "IngressNginxController": true,
-	"ClusterIssuer": true, "ClusterPolicy": true,
-}
-
-// lintNamespace runs templates/namespace: namespaced objects must say where they go.
+// lintNamespace runs templates/namespace: namespaced objects must say where
+// they go. Neither dmt nor DKP rejects what this rule finds (Helm puts an
+// object without a namespace into the release namespace, and the API server
+// drops the namespace of a cluster-scoped object), so only a missing
+// namespace on a kind known to be namespaced is an error; a namespace on a
+// cluster-scoped object, or a missing one on a kind of unknown scope (another
+// module's CRD), is a warning.
 func lintNamespace(c *collector, o *renderedObject, apiVersion string, crdScopes map[string]bool) {
 	group := ""
 	if i := strings.Index(apiVersion, "/"); i > 0 {
@@ -204,17 +192,31 @@ func lintNamespace(c *collector, o *renderedObject, apiVersion string, crdScopes
 	}
 	cluster, known := crdScopes[group+"/"+o.ref.Kind]
 	if !known {
-		cluster = clusterScoped[o.ref.Kind]
+		cluster = clusterScopedKinds[o.ref.Kind]
+		known = cluster || builtinGroup(group)
 	}
-	if cluster {
-		if o.ref.Namespace != "" {
-			c.addProblem(o.problem(LinterTemplates, "namespace", "", "namespace:", "cluster-scoped object must not set metadata.namespace"))
+	switch {
+	case cluster && o.ref.Namespace != "":
+		p := o.problem(LinterTemplates, "namespace", "", "namespace:", "cluster-scoped object sets metadata.namespace, which the API server ignores: drop it")
+		p.Severity = SeverityWarning
+		c.addProblem(p)
+	case !cluster && o.ref.Namespace == "":
+		p := o.problem(LinterTemplates, "namespace", "", "metadata:", "namespaced object has no metadata.namespace: set it (modules run in d8-<module> namespaces)")
+		if !known {
+			p.Severity = SeverityWarning
+			p.Message = o.ref.String() + ": no metadata.namespace, and deckhand does not know whether " + o.ref.Kind + " (" + apiVersion + ") is namespaced: set it if it is"
 		}
-		return
+		c.addProblem(p)
 	}
-	if o.ref.Namespace == "" {
-		c.addProblem(o.problem(LinterTemplates, "namespace", "", "metadata:", "namespaced object has no metadata.namespace: set it (modules run in d8-<module> namespaces)"))
-	}
+}
+
+// builtinGroup is true for API groups whose kinds' scopes deckhand knows
+// (clusterScopedKinds lists their cluster-scoped kinds): core, the
+// unsuffixed groups (apps, batch, policy, autoscaling), *.k8s.io, and
+// prometheus-operator's monitoring.coreos.com.
+func builtinGroup(group string) bool {
+	return !strings.Contains(group, ".") || group == "monitoring.coreos.com" ||
+		strings.HasSuffix(group, ".k8s.io") && !strings.HasSuffix(group, ".x-k8s.io")
 }
 
 // loadCRDScopes maps "<group>/<Kind>" of the module's own CRDs to true when cluster-scoped.

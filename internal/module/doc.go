@@ -7,8 +7,9 @@
 //
 //   - Load, for the developer verbs (render, test, build, publish): every
 //     module.yaml rule ParseDefinition checks.
-//   - LoadLenient, for internal/lint: goes past module.yaml problems so the
-//     linter can report them with the rest.
+//   - LoadLenient, for internal/lint: goes past module.yaml and schema
+//     problems so the linter can report them with the rest (it returns the
+//     module and the schema errors together).
 //   - LoadRuntime, for running: module.yaml must parse and name a usable
 //     module; rules only dmt minds (stage, editions, bundles, update
 //     versions, constraints) do not stop a module.

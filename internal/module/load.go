@@ -62,7 +62,10 @@ const (
 func Load(dir string) (*Module, error) { return load(dir, loadStrict, newOptions(nil)) }
 
 // LoadLenient is Load that keeps going past module.yaml problems (the
-// linter reports them itself), so the rest of the module is still checked.
+// linter reports them itself) and schema problems, so the rest of the module
+// is still checked. It can return both a module and an error: the error then
+// holds the schema problems, and m.Schemas is nil when no schema could be
+// built (a schema that fails only the meta-schema check is still used).
 func LoadLenient(dir string) (*Module, error) { return load(dir, loadLenient, newOptions(nil)) }
 
 // LoadRuntime reads the module in dir for running it: module.yaml must
@@ -106,7 +109,14 @@ func load(dir string, mode loadMode, o options) (*Module, error) {
 		}
 	}
 	m.HasChart = m.HasChartFile || isDir(filepath.Join(abs, "templates"))
-	if m.Schemas, err = values.LoadSchemas(filepath.Join(abs, "openapi")); err != nil {
+	// A lenient load reports schema problems with the module instead of
+	// stopping at them, so the linter still checks everything else; m.Schemas
+	// is nil only when the schemas could not be built at all.
+	var schemaErr error
+	if mode == loadLenient {
+		m.Schemas, err = values.LoadSchemasLenient(filepath.Join(abs, "openapi"))
+		schemaErr = relativize(abs, err)
+	} else if m.Schemas, err = values.LoadSchemas(filepath.Join(abs, "openapi")); err != nil {
 		return nil, relativize(abs, err)
 	}
 	if data, err := os.ReadFile(filepath.Join(abs, "values.yaml")); err == nil {
@@ -134,7 +144,7 @@ func load(dir string, mode loadMode, o options) (*Module, error) {
 	if fi, err := os.Stat(filepath.Join(abs, "enabled")); err == nil && fi.Mode().IsRegular() {
 		m.EnabledScript = filepath.Join(abs, "enabled")
 	}
-	return m, nil
+	return m, schemaErr
 }
 
 // readDefinition reads module.yaml, when there is one, into m: the
@@ -297,6 +307,13 @@ func findCRDs(dir string) ([]string, error) {
 
 // relativize rewrites schema errors to name files relative to the module dir.
 func relativize(dir string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, relativize(dir, e))
+		}
+		return errors.Join(out...)
+	}
 	var se *values.SchemaError
 	if errors.As(err, &se) {
 		if rel, rerr := filepath.Rel(dir, se.File); rerr == nil {

@@ -2,16 +2,8 @@ package module
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-
-	"github.com/ettle/strcase"
 
 	"github.com/deckhand-dev/deckhand/internal/buildinfo"
 	"github.com/deckhand-dev/deckhand/internal/helm"
@@ -43,13 +35,18 @@ type Render struct {
 	ModuleValuesFiles []string
 	// StubRequiredForHelm fills values the helm schema requires (x-required-for-helm)
 	// but nobody set with placeholders (values.StubRequired): offline there are no
-	// hooks to set them. Lint renders this way.
+	// hooks to set them. Lint renders this way. Required values under internal
+	// (set by hooks at runtime) are always filled, with or without it;
+	// ModuleValues replace the placeholders.
 	StubRequiredForHelm bool
 	// Registry is injected as <moduleKey>.registry as DKP does for modules from
 	// a ModuleSource; nil means StubRegistry.
 	Registry *values.Registry
 	// Global values; nil means values.StubGlobal for the Kubernetes version.
 	Global map[string]any
+	// EnabledModules becomes global.enabledModules (the module itself is
+	// always added); nil means StubEnabledModules.
+	EnabledModules []string
 	// KubeVersion for .Capabilities; "" means the version of deckhand's client-go.
 	KubeVersion string
 }
@@ -91,9 +88,10 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 		Static:         m.StaticValues,
 		Config:         settings,
 		Global:         global,
-		EnabledModules: []string{m.Name},
+		EnabledModules: enabledModules(r.EnabledModules, m.Name),
 		Registry:       registry,
 		ConfigSource:   layers.sourceFunc(),
+		StubInternal:   true,
 	})
 	if err != nil {
 		return nil, err
@@ -126,46 +124,56 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 	return &RenderResult{Values: res, Rendered: out}, nil
 }
 
+// StubEnabledModules are the modules an offline render treats as enabled
+// besides the module itself, so that objects a module gates on them
+// (`has "<name>" .Values.global.enabledModules`) are rendered and linted:
+// the modules of DKP's Default bundle that modules commonly gate on
+// (monitoring, autoscaling, certificates, ingress, authn/authz, policies,
+// with the "-crd" names lib-helm still checks), plus the ones dmt enables for
+// its renders (cert-manager, vertical-pod-autoscaler, operator-postgres and
+// the managed-* services).
+func StubEnabledModules() []string {
+	return []string{
+		"admission-policy-engine", "admission-policy-engine-crd",
+		"cert-manager",
+		"control-plane-manager",
+		"deckhouse",
+		"ingress-nginx",
+		"log-shipper",
+		"managed-cassandra", "managed-clickhouse", "managed-hive-metastore", "managed-kafka",
+		"managed-memcached", "managed-opensearch", "managed-postgres", "managed-starrocks",
+		"managed-trino", "managed-valkey",
+		"monitoring-kubernetes",
+		"node-manager",
+		"operator-postgres",
+		"operator-prometheus", "operator-prometheus-crd",
+		"priority-class",
+		"prometheus", "prometheus-crd",
+		"user-authn", "user-authz",
+		"vertical-pod-autoscaler", "vertical-pod-autoscaler-crd",
+	}
+}
+
+// enabledModules is list (StubEnabledModules when nil) with self, once each.
+func enabledModules(list []string, self string) []string {
+	if list == nil {
+		list = StubEnabledModules()
+	}
+	out := []string{self}
+	for _, n := range list {
+		if n != self {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func (r *Render) moduleValues() (map[string]any, error) {
 	out, err := mergeYAMLFiles(r.ModuleValues, r.ModuleValuesFiles, "module values file")
 	if err != nil {
 		return nil, err
 	}
 	return values.Normalize(out)
-}
-
-// stubImageDigests fills global.modulesImages.digests.<moduleKey>.<imageCamel>
-// for every images/<name> directory, the way DKP fills it from the module's
-// images_digests.json, so lib-helm's image helpers render offline. The digests
-// are stable fakes derived from the names.
-func stubImageDigests(global map[string]any, m *Module) error {
-	entries, err := os.ReadDir(filepath.Join(m.Dir, "images"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading images: %w", err)
-	}
-	digests := map[string]any{}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		sum := sha256.Sum256([]byte(m.Name + "/" + e.Name()))
-		digests[strcase.ToCamel(e.Name())] = "sha256:" + hex.EncodeToString(sum[:])
-	}
-	images, _ := global["modulesImages"].(map[string]any)
-	if images == nil {
-		images = map[string]any{}
-		global["modulesImages"] = images
-	}
-	all, _ := images["digests"].(map[string]any)
-	if all == nil {
-		all = map[string]any{}
-		images["digests"] = all
-	}
-	all[m.ValuesKey] = digests
-	return nil
 }
 
 // StubRegistry is the module registry an offline render uses: the stub

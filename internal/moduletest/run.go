@@ -71,8 +71,12 @@ func (t *Test) Run(ctx context.Context, dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := FindCases(m.Dir)
+	convCases, err := loadConversionCases(m.Dir)
 	if err != nil {
+		return nil, err
+	}
+	files, err := FindCases(m.Dir)
+	if err != nil && !(len(convCases) > 0 && !dirExists(filepath.Join(m.Dir, TestsDir))) {
 		return nil, err
 	}
 	kubeVersion := t.KubeVersion
@@ -97,7 +101,34 @@ func (t *Test) Run(ctx context.Context, dir string) (*Report, error) {
 		}
 		rep.Cases = append(rep.Cases, res)
 	}
+	if len(convCases) > 0 {
+		// The conversions the runtime applies to ModuleConfig settings; a
+		// broken chain is every case's error.
+		conv, convErr := values.LoadConversions(m.Dir)
+		for i, c := range convCases {
+			if t.Match != nil && !t.Match.MatchString(conversionCaseName(c, i)) {
+				continue
+			}
+			res := CaseResult{File: ConversionCasesFile, Name: conversionCaseName(c, i)}
+			if convErr != nil {
+				res.Error = convErr.Error()
+			} else {
+				res = runConversionCase(conv, c, i)
+			}
+			if res.Passed {
+				rep.Passed++
+			} else {
+				rep.Failed++
+			}
+			rep.Cases = append(rep.Cases, res)
+		}
+	}
 	return rep, nil
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 type runner struct {

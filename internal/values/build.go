@@ -30,6 +30,11 @@ type Input struct {
 	// came from ("--set a=b", "values file x.yaml: line 3", or "" if unknown);
 	// validation problems with that value then lead with it.
 	ConfigSource func(path string) string
+	// StubInternal fills required values under internal with placeholders
+	// (StubRequiredInternal with the helm schema) before the values schema
+	// check: offline renders have no hooks to set them. The runtime leaves it
+	// false.
+	StubInternal bool
 }
 
 // Result is one module's computed values.
@@ -86,6 +91,9 @@ func Build(in Input) (*Result, error) {
 		schemas = schemas.WithRegistry()
 	}
 	module := ApplyDefaults(schemas.Values, withDefaults)
+	if in.StubInternal {
+		module = StubRequiredInternal(schemas.Helm, module)
+	}
 	if err := Validate(schemas.Values, key, module); err != nil {
 		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, withSources(err, in.ConfigSource))
 	}

@@ -131,35 +131,52 @@ func (c *Conversions) Convert(settings map[string]any, from int) (map[string]any
 	if from > latest {
 		return nil, 0, fmt.Errorf("settings version %d is newer than the module's latest (%d)", from, latest)
 	}
-	// gojq wants plain JSON types.
-	raw, err := json.Marshal(settings)
+	out, err := c.ConvertBetween(settings, from, latest)
 	if err != nil {
 		return nil, 0, err
 	}
+	return out, latest, nil
+}
+
+// ConvertBetween applies the conversions that bring settings of version from
+// to version to (v(from+1) ... v(to)), with the same code Convert runs; what
+// `deckhand module test` checks conversion test cases with. from >= to
+// returns the settings unchanged; a to past the latest version is an error.
+func (c *Conversions) ConvertBetween(settings map[string]any, from, to int) (map[string]any, error) {
+	if latest := c.Latest(); to > latest {
+		return nil, fmt.Errorf("no conversion to version %d: the module's latest is %d", to, latest)
+	}
+	if from >= to {
+		return Normalize(nonNilMap(settings))
+	}
+	// gojq wants plain JSON types.
+	raw, err := json.Marshal(settings)
+	if err != nil {
+		return nil, err
+	}
 	var cur any
 	if err := json.Unmarshal(raw, &cur); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	for _, s := range c.steps {
-		if s.version <= from {
+		if s.version <= from || s.version > to {
 			continue
 		}
 		for i, code := range s.code {
 			iter := code.Run(cur)
 			v, ok := iter.Next()
 			if !ok {
-				return nil, 0, fmt.Errorf("%s: conversions[%d] %q gave no result", s.file, i, s.exprs[i])
+				return nil, fmt.Errorf("%s: conversions[%d] %q gave no result", s.file, i, s.exprs[i])
 			}
 			if err, isErr := v.(error); isErr {
-				return nil, 0, fmt.Errorf("%s: conversions[%d] %q: %w", s.file, i, s.exprs[i], err)
+				return nil, fmt.Errorf("%s: conversions[%d] %q: %w", s.file, i, s.exprs[i], err)
 			}
 			cur = v
 		}
 	}
 	m, ok := cur.(map[string]any)
 	if !ok && cur != nil {
-		return nil, 0, fmt.Errorf("conversions to version %d gave %T, want an object", latest, cur)
+		return nil, fmt.Errorf("conversions to version %d gave %T, want an object", to, cur)
 	}
-	out, err := Normalize(nonNilMap(m))
-	return out, latest, err
+	return Normalize(nonNilMap(m))
 }

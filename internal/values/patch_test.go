@@ -2,6 +2,7 @@ package values
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,12 +96,44 @@ func TestConversionsChain(t *testing.T) {
 	if err := ParseConversion("v2.yaml", []byte("version: 2\nconversions: ['.a |']\n")); err == nil || !strings.Contains(err.Error(), "conversions[0]") {
 		t.Fatalf("bad jq: %v", err)
 	}
-	// DKP modules describe each step for people; that must not stop a load.
-	if err := ParseConversion("v2.yaml", []byte("version: 2\ndescription:\n  en: Moves a to b.\n  ru: Переносит a в b.\nconversions: ['.b = .a | del(.a)']\n")); err != nil {
-		t.Fatalf("description: %v", err)
+	// DKP conversion files describe the change (dmt requires it); an
+	// unknown key is still an error.
+	if err := ParseConversion("v2.yaml", []byte("version: 2\nconversions: [del(.a)]\ndescription:\n  en: Drops a.\n  ru: Удаляет a.\n")); err != nil {
+		t.Fatalf("described conversion: %v", err)
 	}
-	if err := ParseConversion("v2.yaml", []byte("version: 2\nconversion: []\n")); err == nil || !strings.Contains(err.Error(), "conversion") {
-		t.Fatalf("a misspelt key accepted: %v", err)
+	if err := ParseConversion("v2.yaml", []byte("version: 2\nconversions: [del(.a)]\nconversion: []\n")); err == nil {
+		t.Fatal("unknown key accepted")
+	}
+}
+
+// ConvertBetween applies only the steps between two versions.
+func TestConvertBetween(t *testing.T) {
+	dir := t.TempDir()
+	for v, expr := range map[int]string{2: ".b = .a | del(.a)", 3: ".c = .b | del(.b)"} {
+		p := filepath.Join(dir, ConversionsDir, fmt.Sprintf("v%d.yaml", v))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("version: %d\nconversions: [%q]\n", v, expr)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := LoadConversions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from, to int
+		key      string
+	}{{1, 2, "b"}, {1, 3, "c"}, {2, 3, "c"}, {2, 2, "b"}} {
+		in := map[string]any{map[int]string{1: "a", 2: "b"}[tc.from]: 1} // settings of version from
+		out, err := c.ConvertBetween(in, tc.from, tc.to)
+		if err != nil || len(out) != 1 || out[tc.key] == nil {
+			t.Errorf("%d -> %d: got %v, %v; want only %q", tc.from, tc.to, out, err, tc.key)
+		}
+	}
+	if _, err := c.ConvertBetween(map[string]any{}, 1, 4); err == nil {
+		t.Error("converted past the latest version")
 	}
 }
 

@@ -61,12 +61,36 @@ func (e *SchemaError) Unwrap() error { return e.Err }
 // (the module's openapi directory). Missing files are allowed; a file that
 // exists must be a valid schema.
 func LoadSchemas(dir string) (*Schemas, error) {
-	s := &Schemas{}
-	configRaw, configFile, err := readSchemaFile(filepath.Join(dir, ConfigSchemaFile))
+	return (&schemaLoader{}).load(dir)
+}
+
+// LoadSchemasLenient is LoadSchemas for the linter: a document that fails
+// only the meta-schema check is still used (so the rest of the module can be
+// checked with it), and the check's errors come back with the schemas. Any
+// other error (unreadable file, YAML, $ref, x-extend) returns nil schemas.
+func LoadSchemasLenient(dir string) (*Schemas, error) {
+	l := &schemaLoader{lenient: true}
+	s, err := l.load(dir)
 	if err != nil {
 		return nil, err
 	}
-	valuesRaw, valuesFile, err := readSchemaFile(filepath.Join(dir, ValuesSchemaFile))
+	return s, errors.Join(l.problems...)
+}
+
+// schemaLoader reads a module's schema files; lenient collects meta-schema
+// problems in problems instead of failing.
+type schemaLoader struct {
+	lenient  bool
+	problems []error
+}
+
+func (l *schemaLoader) load(dir string) (*Schemas, error) {
+	s := &Schemas{}
+	configRaw, configFile, err := l.readSchemaFile(filepath.Join(dir, ConfigSchemaFile))
+	if err != nil {
+		return nil, err
+	}
+	valuesRaw, valuesFile, err := l.readSchemaFile(filepath.Join(dir, ValuesSchemaFile))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +112,7 @@ func LoadSchemas(dir string) (*Schemas, error) {
 	case valuesRaw != nil:
 		valuesDoc = valuesRaw
 		if ext, ok := valuesRaw["x-extend"]; ok {
-			if valuesDoc, err = extend(valuesFile, valuesRaw, ext, configRaw, dir); err != nil {
+			if valuesDoc, err = l.extend(valuesFile, valuesRaw, ext, configRaw, dir); err != nil {
 				return nil, err
 			}
 		}
@@ -113,10 +137,13 @@ func ParseSchema(file string, data []byte) (*spec.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMetaSchema(file, data, raw); err != nil {
+		return nil, err
+	}
 	return buildSchema(file, raw, false)
 }
 
-func readSchemaFile(path string) (map[string]any, string, error) {
+func (l *schemaLoader) readSchemaFile(path string) (map[string]any, string, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, "", nil
@@ -125,7 +152,16 @@ func readSchemaFile(path string) (map[string]any, string, error) {
 		return nil, "", fmt.Errorf("reading %s: %w", path, err)
 	}
 	raw, err := parseSchemaDoc(path, data)
-	return raw, path, err
+	if err != nil {
+		return nil, path, err
+	}
+	if err := checkMetaSchema(path, data, raw); err != nil {
+		if !l.lenient {
+			return nil, path, err
+		}
+		l.problems = append(l.problems, err)
+	}
+	return raw, path, nil
 }
 
 func parseSchemaDoc(file string, data []byte) (map[string]any, error) {
@@ -136,11 +172,59 @@ func parseSchemaDoc(file string, data []byte) (map[string]any, error) {
 	if len(raw) == 0 {
 		return nil, &SchemaError{File: file, Err: errors.New("schema is empty")}
 	}
-	meta := spec.MustLoadJSONSchemaDraft04()
-	if res := validate.NewSchemaValidator(meta, nil, "", strfmt.Default).Validate(raw); !res.IsValid() {
-		return nil, metaSchemaError(file, data, raw, res.Errors)
-	}
 	return raw, nil
+}
+
+// checkMetaSchema checks a schema document against the JSON Schema draft 4
+// meta-schema, relaxed where addon-operator (which only decodes schemas into
+// go-openapi's spec.Schema and never checks them against a meta-schema) and
+// dmt accept a document: `required: []` and repeated names in required or
+// enum change nothing when validating values, so they are not errors. The
+// check runs on a copy with those lists tidied.
+func checkMetaSchema(file string, data []byte, raw map[string]any) error {
+	doc := deepCopy(raw)
+	tidyForMetaSchema(doc)
+	meta := spec.MustLoadJSONSchemaDraft04()
+	if res := validate.NewSchemaValidator(meta, nil, "", strfmt.Default).Validate(doc); !res.IsValid() {
+		return metaSchemaError(file, data, raw, res.Errors)
+	}
+	return nil
+}
+
+// tidyForMetaSchema drops empty required lists and repeated entries of
+// required and enum lists, everywhere in the document.
+func tidyForMetaSchema(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if list, ok := e.([]any); ok && (k == "required" || k == "enum") {
+				if k == "required" && len(list) == 0 {
+					delete(t, k)
+					continue
+				}
+				t[k] = uniqueJSON(list)
+			}
+			tidyForMetaSchema(t[k])
+		}
+	case []any:
+		for _, e := range t {
+			tidyForMetaSchema(e)
+		}
+	}
+}
+
+func uniqueJSON(list []any) []any {
+	seen := map[string]bool{}
+	out := make([]any, 0, len(list))
+	for _, e := range list {
+		key, err := json.Marshal(e)
+		if err == nil && seen[string(key)] {
+			continue
+		}
+		seen[string(key)] = true
+		out = append(out, e)
+	}
+	return out
 }
 
 // buildSchema turns a raw document into a spec.Schema with addon-operator's
@@ -221,7 +305,7 @@ func addRequiredForHelm(node map[string]any) {
 // extend applies x-extend: {schema: config-values.yaml}: the parent's
 // definitions, required, properties, patternProperties, title, description and
 // x-* keys are merged in; the child's own entries win.
-func extend(file string, child map[string]any, ext any, configRaw map[string]any, dir string) (map[string]any, error) {
+func (l *schemaLoader) extend(file string, child map[string]any, ext any, configRaw map[string]any, dir string) (map[string]any, error) {
 	em, ok := ext.(map[string]any)
 	if !ok {
 		return nil, &SchemaError{File: file, Field: "x-extend", Err: errors.New("must be an object with a schema key")}
@@ -232,7 +316,7 @@ func extend(file string, child map[string]any, ext any, configRaw map[string]any
 	}
 	parent := configRaw
 	if name != ConfigSchemaFile || parent == nil {
-		raw, path, err := readSchemaFile(filepath.Join(dir, filepath.Clean(name)))
+		raw, path, err := l.readSchemaFile(filepath.Join(dir, filepath.Clean(name)))
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,51 @@ func StubRequired(s *spec.Schema, v map[string]any) map[string]any {
 	return out
 }
 
+// InternalKey is the module values section hooks own: addon-operator's
+// convention for values set by hooks, never by users.
+const InternalKey = "internal"
+
+// StubRequiredInternal is StubRequired for the internal section alone: the
+// values under internal that the schema requires (required or, with the helm
+// schema, x-required-for-helm) and v lacks get placeholders. Hooks set them
+// at runtime, so an offline render fills them in rather than fail; what a
+// user must set is left to StubRequired and the schema. internal is created
+// when it is missing and something in it is required.
+func StubRequiredInternal(s *spec.Schema, v map[string]any) map[string]any {
+	out, _ := deepCopy(v).(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+	}
+	if s == nil {
+		return out
+	}
+	prop, declared := s.Properties[InternalKey]
+	if !declared {
+		return out
+	}
+	if cur, set := out[InternalKey]; set {
+		if obj, ok := cur.(map[string]any); ok {
+			stubObject(&prop, obj)
+		}
+		return out // not an object: the schema check says so
+	}
+	obj := map[string]any{}
+	stubObject(&prop, obj)
+	if len(obj) > 0 || contains(s.Required, InternalKey) {
+		out[InternalKey] = obj
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
 func stubObject(s *spec.Schema, obj map[string]any) {
 	for _, name := range s.Required {
 		if _, ok := obj[name]; ok {

@@ -143,6 +143,33 @@ func TestLoadSchemasRejectsInvalidSchemaNamingFile(t *testing.T) {
 	}
 }
 
+// addon-operator decodes schemas without a meta-schema check, so what it
+// accepts must load: an empty required list, repeated required names or enum
+// values. LoadSchemasLenient keeps a schema that fails only the meta-schema.
+func TestLoadSchemasAcceptsHarmlessDraft04Deviations(t *testing.T) {
+	dir := writeSchemas(t, "type: object\nrequired: []\nproperties:\n  a: {type: string, enum: [X, X]}\n  b:\n    type: object\n    required: [c, c]\n    properties: {c: {type: string}}\n", "")
+	s, err := LoadSchemas(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(s.Config, "m", map[string]any{"b": map[string]any{}}); err == nil {
+		t.Fatal("required: [c, c] no longer requires c")
+	}
+
+	dir = writeSchemas(t, "type: object\nminProperties: -1\nproperties:\n  a: {type: string, default: x}\n", "")
+	if _, err := LoadSchemas(dir); err == nil {
+		t.Fatal("LoadSchemas accepted minProperties: -1")
+	}
+	s, err = LoadSchemasLenient(dir)
+	var se *SchemaError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "minProperties") {
+		t.Fatalf("got %v, want the meta-schema problem", err)
+	}
+	if s == nil || s.Config == nil || s.Config.Properties["a"].Default != "x" {
+		t.Fatalf("lenient load did not keep the schema: %+v", s)
+	}
+}
+
 func TestValidateExamples(t *testing.T) {
 	cfg := testConfig + `  - replicas: 0
   - nested: {level: Trace}
@@ -251,6 +278,43 @@ properties:
 	}
 	if err := Validate(s.Config, "m", map[string]any{"closed": map[string]any{"inner": map[string]any{"y": 1.0}}}); err == nil || !strings.Contains(err.Error(), "m.closed.inner") {
 		t.Fatalf("closed subtree: got %v", err)
+	}
+}
+
+func TestStubRequiredInternalLeavesOtherValuesAlone(t *testing.T) {
+	s, err := LoadSchemas(writeSchemas(t, "", `
+type: object
+x-required-for-helm: [user]
+properties:
+  user: {type: string}
+  internal:
+    type: object
+    required: [cert]
+    properties:
+      cert: {type: string}
+      set: {type: string}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := StubRequiredInternal(s.Helm, map[string]any{})
+	want := map[string]any{"internal": map[string]any{"cert": "stub"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("from nothing: got %v, want %v", got, want)
+	}
+	in := map[string]any{"internal": map[string]any{"cert": "real", "set": "x"}}
+	if got := StubRequiredInternal(s.Helm, in); !reflect.DeepEqual(got, in) {
+		t.Fatalf("set values changed: %v", got)
+	}
+	res, err := Build(Input{ModuleName: "m", Schemas: s, StubInternal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Module["internal"].(map[string]any)["cert"] != "stub" {
+		t.Fatalf("Build did not stub internal.cert: %v", res.Module)
+	}
+	if _, err := res.ForHelm(s); err == nil || !strings.Contains(err.Error(), "user") {
+		t.Fatalf("user-facing x-required-for-helm must stay required: got %v", err)
 	}
 }
 
