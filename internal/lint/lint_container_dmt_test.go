@@ -59,6 +59,8 @@ type ruleCase struct {
 	// must report nothing.
 	want     string
 	severity Severity
+	// edit, if set, changes the scaffolded module further.
+	edit func(t *testing.T, dir string)
 }
 
 // runRuleCases lints a fresh module per case and checks only the case's rule.
@@ -69,6 +71,9 @@ func runRuleCases(t *testing.T, module string, cases []ruleCase) {
 			dir := newModule(t, module)
 			for rel, content := range tc.files {
 				writeFile(t, dir, rel, content, 0o644)
+			}
+			if tc.edit != nil {
+				tc.edit(t, dir)
 			}
 			res := lint(t, dir)
 			var hits []Problem
