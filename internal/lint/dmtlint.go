@@ -90,10 +90,11 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 	}
 	mod, _ := c.module[p.Linter].(map[string]any)
 	glob, _ := c.global[p.Linter].(map[string]any)
-	if rs, ok := mod[p.Rule].(map[string]any); ok && rs["disable"] == true {
+	key := settingsKeyOf(p.Linter, p.Rule)
+	if rs, ok := mod[key].(map[string]any); ok && rs["disable"] == true {
 		return p, false
 	}
-	impact := firstNonEmpty(ruleImpact(mod, p.Rule), impactOf(mod), ruleImpact(glob, p.Rule), impactOf(glob))
+	impact := firstNonEmpty(ruleImpact(mod, key), impactOf(mod), ruleImpact(glob, key), impactOf(glob))
 	switch strings.ToLower(impact) {
 	case "ignored":
 		return p, false
@@ -103,11 +104,16 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 		p.Severity = SeverityError
 	}
 	if ex, ok := mod["exclude-rules"].(map[string]any); ok {
-		if list, ok := ex[p.Rule].([]any); ok {
+		// The rule id is honoured too where dmt's key differs (deckhand read it before).
+		for _, k := range []string{key, p.Rule} {
+			list, _ := ex[k].([]any)
 			for _, entry := range list {
 				if excludes(entry, p) {
 					return p, false
 				}
+			}
+			if k == p.Rule {
+				break
 			}
 		}
 	}

@@ -15,13 +15,16 @@ var implementedRules = map[string]map[string]bool{
 	LinterContainer: stringSet("controller-security-context", "dns-policy", "env-variables-duplicates",
 		"image-pull-policy", "liveness-probe", "name-duplicates", "no-new-privileges", "object-api-version",
 		"object-priority-class", "object-recommended-labels", "object-revision-history-limit", "ports",
-		"read-only-root-filesystem", "readiness-probe", "resources", "seccomp-profile", "security-context"),
+		"read-only-root-filesystem", "readiness-probe", "resources", "seccomp-profile", "security-context",
+		"host-network-ports", "image-digest", "container-image-name", "mount-points", "object-namespace-labels",
+		"sys-cgroup-mount"),
 	LinterDocumentation: stringSet("readme"),
 	LinterHooks:         stringSet("hook-config", "hook-executable"),
 	LinterModule: stringSet("conversions", "definition-file", "enabled-script", "helmignore",
 		"legacy-release-file", "oss", "requirements"),
-	LinterOpenAPI:   stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),
-	LinterTemplates: stringSet("cluster-domain", "helm-render", "namespace", "service-port"),
+	LinterOpenAPI: stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),
+	LinterTemplates: stringSet("cluster-domain", "helm-render", "namespace", "service-port",
+		"crd-enabled-modules", "enabled-modules", "httproute-rules", "ingress-rules", "mount-points", "registry", "werf"),
 }
 
 // linterKeys are the keys of a linter's settings that are not rule names.
@@ -75,11 +78,11 @@ func (c *LintConfig) UnsupportedSettings() []UnsupportedSetting {
 				case key == "exclude-rules" || key == "rules":
 					sub, _ := sv.(map[string]any)
 					for rule := range sub {
-						if !rules[rule] {
+						if !rules[rule] && !rules[ruleOfSettingsKey(linter, rule)] {
 							add(prefix, linter, key+"."+rule)
 						}
 					}
-				case linterKeys[key] || rules[key]:
+				case linterKeys[key] || rules[key] || rules[ruleOfSettingsKey(linter, key)]:
 				default:
 					add(prefix, linter, key)
 				}

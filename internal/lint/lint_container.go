@@ -56,9 +56,7 @@ func lintObject(c *collector, o *renderedObject, apiVersion string) {
 			c.addProblem(o.problem(LinterContainer, "object-recommended-labels", "", "labels:", "label %q is missing (objects carry module and heritage labels)", l))
 		}
 	}
-	if repl, bad := deprecatedAPIVersions[apiVersion]; bad {
-		c.addProblem(o.problem(LinterContainer, "object-api-version", "", "apiVersion:", "apiVersion %s is deprecated or removed: use %s", apiVersion, repl))
-	}
+	lintAPIVersion(c, o, apiVersion)
 	if o.ref.Kind == "Service" {
 		lintService(c, o)
 	}
@@ -165,7 +163,7 @@ func lintContainer(c *collector, o *renderedObject, spec *corev1.PodSpec, ct cor
 		}
 	}
 	for _, p := range ct.Ports {
-		if p.ContainerPort <= 1024 && !spec.HostNetwork {
+		if p.ContainerPort <= 1024 {
 			add("ports", fmt.Sprintf("%d", p.ContainerPort), "containerPort %d must be above 1024 (non-root containers cannot bind it)", p.ContainerPort)
 		}
 	}

@@ -47,6 +47,7 @@ var helmErrLoc = regexp.MustCompile(`[\w.-]+/((?:charts/[\w.-]+/)?templates/[^:\
 // x-example of the config schema) and checks the rendered objects.
 func lintTemplates(ctx context.Context, c *collector, m *module.Module, kubeVersion string) {
 	lintClusterDomain(c, m)
+	lintTemplateFiles(c, m)
 	res, err := (&module.Render{KubeVersion: kubeVersion, StubRequiredForHelm: true}).Run(ctx, m)
 	if err != nil {
 		reportRenderError(c, m, err, "with default values")
@@ -55,6 +56,7 @@ func lintTemplates(ctx context.Context, c *collector, m *module.Module, kubeVers
 	lintExampleRenders(ctx, c, m, kubeVersion)
 	crdScopes := loadCRDScopes(m)
 	names := map[string]string{}
+	var objs []*renderedObject
 	for _, man := range res.Rendered.Manifests {
 		src := loadTemplateSource(m.Dir, man.Template)
 		reader := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(man.Content)))
@@ -97,8 +99,11 @@ func lintTemplates(ctx context.Context, c *collector, m *module.Module, kubeVers
 			names[id] = man.Template
 			lintNamespace(c, obj, apiVersion, crdScopes)
 			lintObject(c, obj, apiVersion)
+			objs = append(objs, obj)
 		}
 	}
+	lintContainerModule(c, m, objs)
+	lintTemplateObjects(c, m, objs)
 }
 
 // lintClusterDomain runs templates/cluster-domain: the cluster domain comes
