@@ -100,10 +100,20 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 	case "warn", "warning":
 		p.Severity = SeverityWarning
 	case "error", "critical":
-		p.Severity = SeverityError
+		ruleSet := ruleImpact(mod, p.Rule) != "" || ruleImpact(glob, p.Rule) != ""
+		if p.Severity == SeverityError || p.ceiling == raisable || (p.ceiling == ruleRaisable && ruleSet) {
+			p.Severity = SeverityError
+		}
 	}
 	if ex, ok := mod["exclude-rules"].(map[string]any); ok {
-		if list, ok := ex[p.Rule].([]any); ok {
+		keys := []string{p.Rule}
+		for key, rule := range exclusionKeys[p.Linter] {
+			if rule == p.Rule {
+				keys = append(keys, key)
+			}
+		}
+		for _, key := range keys {
+			list, _ := ex[key].([]any)
 			for _, entry := range list {
 				if excludes(entry, p) {
 					return p, false

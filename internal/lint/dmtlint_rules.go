@@ -16,12 +16,23 @@ var implementedRules = map[string]map[string]bool{
 		"image-pull-policy", "liveness-probe", "name-duplicates", "no-new-privileges", "object-api-version",
 		"object-priority-class", "object-recommended-labels", "object-revision-history-limit", "ports",
 		"read-only-root-filesystem", "readiness-probe", "resources", "seccomp-profile", "security-context"),
-	LinterDocumentation: stringSet("readme"),
-	LinterHooks:         stringSet("hook-config", "hook-executable"),
+	LinterDocumentation: stringSet("bilingual", "cyrillic-in-english", "front-matter", "markdownlint", "no-lang-key",
+		"readme", "size"),
+	LinterHooks: stringSet("hook-config", "hook-executable"),
 	LinterModule: stringSet("conversions", "definition-file", "enabled-script", "helmignore",
 		"legacy-release-file", "oss", "requirements"),
-	LinterOpenAPI:   stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),
+	LinterNoCyrillic: stringSet("files"),
+	LinterOpenAPI: stringSet("bilingual", "deckhouse-crds", "deckhouse-validations", "doc-ru-yaml", "enum",
+		"high-availability", "keys", "schema", "x-examples"),
 	LinterTemplates: stringSet("cluster-domain", "helm-render", "namespace", "service-port"),
+}
+
+// exclusionKeys are exclude-rules keys that are not rule names: the rule
+// their entries exclude, or "" for a setting that excludes nothing
+// (openapi's key-banned-names lists the names the keys rule bans).
+var exclusionKeys = map[string]map[string]string{
+	LinterNoCyrillic: {"directories": "files"},
+	LinterOpenAPI:    {"key-banned-names": ""},
 }
 
 // linterKeys are the keys of a linter's settings that are not rule names.
@@ -75,7 +86,7 @@ func (c *LintConfig) UnsupportedSettings() []UnsupportedSetting {
 				case key == "exclude-rules" || key == "rules":
 					sub, _ := sv.(map[string]any)
 					for rule := range sub {
-						if !rules[rule] {
+						if _, known := exclusionKeys[linter][rule]; !rules[rule] && !(key == "exclude-rules" && known) {
 							add(prefix, linter, key+"."+rule)
 						}
 					}
