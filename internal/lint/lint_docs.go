@@ -158,7 +158,9 @@ func lintLangKey(c *collector, rel string, data []byte) {
 		return
 	}
 	for i, l := range block {
-		if langKeyLine.MatchString(l) {
+		// dmt matches "lang:" and a whitespace character in the joined block,
+		// so a bare "lang:" counts unless it is the block's last line.
+		if langKeyLine.MatchString(l) || (l == "lang:" && i < len(block)-1) {
 			c.add(LinterDocumentation, "no-lang-key", rel, start+2+i, "front matter has a lang key: remove it (the language comes from the file name)")
 			return
 		}

@@ -88,6 +88,7 @@ func TestDocumentationRules(t *testing.T) {
 		{name: "cyrillic-in-english found", linter: doc, rule: "cyrillic-in-english", files: map[string]string{"docs/README.md": "# Hello\n\nOne\nПривет, world\n"}, file: "docs/README.md", line: 4, want: "line 4: Привет, world"},
 		{name: "no-lang-key ok", linter: doc, rule: "no-lang-key", files: map[string]string{"docs/README.md": "---\ntitle: x\n---\nlang: en is fine in the body\n"}},
 		{name: "no-lang-key found", linter: doc, rule: "no-lang-key", files: map[string]string{"docs/README.md": "---\ntitle: x\nlang: en\n---\n# x\n"}, file: "docs/README.md", line: 3, want: "lang key"},
+		{name: "no-lang-key empty value", linter: doc, rule: "no-lang-key", files: map[string]string{"docs/README.md": "---\nlang:\ntitle: x\n---\n"}, file: "docs/README.md", line: 2, want: "lang key"},
 		{name: "front-matter ok", linter: doc, rule: "front-matter", files: map[string]string{"docs/guide/a.md": "---\ntitle: a\n---\n# a\n", "docs/b.md": "# b\n---\nnot: [front matter\n"}},
 		{name: "front-matter unterminated", linter: doc, rule: "front-matter", files: map[string]string{"docs/guide/a.md": "---\ntitle: a\n# a\n"}, file: "docs/guide/a.md", line: 1, want: "never closed"},
 		{name: "front-matter invalid", linter: doc, rule: "front-matter", files: map[string]string{"docs/README.md": "\ufeff---\ntitle: [a\n---\n"}, file: "docs/README.md", line: 1, want: "not valid YAML"},
@@ -145,6 +146,7 @@ func TestOpenAPIFileRules(t *testing.T) {
 	runRuleCases(t, []ruleCase{
 		{name: "enum ok", linter: oa, rule: "enum", files: map[string]string{"crds/things.yaml": deckhouseCRD, "crds/doc-ru-things.yaml": ruCRD}},
 		{name: "enum in extra openapi file", linter: oa, rule: "enum", files: map[string]string{"openapi/extra/x.yaml": "properties:\n  a:\n    enum: [Good, bad-one, on]\n"}, file: "openapi/extra/x.yaml", line: 3, want: `"bad-one"`},
+		{name: "enum on a file that is not a mapping", linter: oa, rule: "enum", files: map[string]string{"openapi/extra/list.yaml": "- a\n"}, file: "openapi/extra/list.yaml", want: "not a mapping"},
 		{name: "enum skips external CRDs", linter: oa, rule: "enum", files: map[string]string{"crds/things.yaml": strings.Replace(external, "Fast", "fast", 1), "crds/doc-ru-things.yaml": ruCRD}},
 		{name: "enum in a Deckhouse CRD", linter: oa, rule: "enum", files: map[string]string{"crds/things.yaml": strings.Replace(deckhouseCRD, "Fast", "fast", 1), "crds/doc-ru-things.yaml": ruCRD}, file: "crds/things.yaml", line: 18, want: `"fast"`},
 		{name: "keys ok (nothing banned by default)", linter: oa, rule: "keys", files: map[string]string{"crds/things.yaml": deckhouseCRD, "crds/doc-ru-things.yaml": ruCRD}},

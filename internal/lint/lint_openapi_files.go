@@ -37,6 +37,10 @@ func lintOpenAPIFiles(c *collector, dir string, cfg *LintConfig) {
 	env, envErr := cel.NewEnv(cel.Variable("self", cel.DynType), cel.Variable("oldSelf", cel.DynType))
 	for _, rel := range append(append([]string{}, schemaFiles...), crdFiles...) {
 		root, err := parseYAMLFile(dir, rel)
+		if err == nil && len(root.Content) > 0 && mappingOf(root) == nil {
+			// dmt decodes these files into a map and rejects anything else.
+			err = fmt.Errorf("the top level is not a mapping")
+		}
 		if err != nil {
 			// config-values.yaml, values.yaml and CRDs are parsed (and their
 			// errors reported) by the loader and lintSchemas.
