@@ -209,3 +209,25 @@ func TestExclusionKeysAreNotUnsupported(t *testing.T) {
 		t.Fatalf("want only the unknown openapi key reported, got %q", got)
 	}
 }
+
+// The files dmt's no-cyrillic linter skips (translations, module.yaml,
+// conversions, i18n...) and similar names it does not.
+func TestNoCyrillicSkippedPaths(t *testing.T) {
+	for rel, skipped := range map[string]bool{
+		"doc-ru-resources.yaml": true, "openapi/doc-ru-values.yaml": true, "values.ru.yaml": true,
+		"CHANGELOG/v0.3.21.ru.yml": true, "messages.ru.json": true, "docs/site/_header.yaml": true,
+		"docs/documentation/_nav.yaml": true, "tools/spelling/wordlist.yaml": true,
+		"openapi/conversions/v1.yaml": true, "module.yaml": true, "ru.meta.deckhouse.io.yaml": true,
+		"config/ru.description.yaml": true, "i18n/messages.yaml": true, "no_cyrillic_test.go": true,
+		"config.yaml": false, "data.json": false, "main.go": false, "templates/configmap.yaml": false,
+		"instructions.yaml": false, "images/stronghold-automatic/config.yaml": false,
+	} {
+		dir := t.TempDir()
+		writeFile(t, dir, rel, "a: Привет\n", 0o644)
+		c := &collector{}
+		lintNoCyrillic(c, dir)
+		if got := len(c.problems) == 0; got != skipped {
+			t.Errorf("%s: skipped=%v, want %v (%v)", rel, got, skipped, c.problems)
+		}
+	}
+}
