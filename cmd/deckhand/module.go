@@ -49,7 +49,7 @@ func newModuleInitCommand() *cobra.Command {
 		Use:   "init NAME",
 		Short: "Create a new module that lints clean and renders",
 		Long: `Create a module directory: module.yaml, Chart.yaml, openapi schemas with x-examples,
-a Deployment and ConfigMap, an onStartup shell hook, docs/README.md and .helmignore.
+a Deployment and ConfigMap, an onStartup shell hook, docs/README.md (with its Russian twin docs/README.ru.md) and .helmignore.
 NAME is the kebab-case module name; the directory defaults to ./NAME.`,
 		Example: `  # ./hello-world, ready for lint, render and test
   deckhand module init hello-world

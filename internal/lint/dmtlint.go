@@ -101,19 +101,29 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 	case "warn", "warning":
 		p.Severity = SeverityWarning
 	case "error", "critical":
-		p.Severity = SeverityError
+		ruleSet := ruleImpact(mod, p.Rule) != "" || ruleImpact(glob, p.Rule) != ""
+		if p.Severity == SeverityError || p.ceiling == raisable || (p.ceiling == ruleRaisable && ruleSet) {
+			p.Severity = SeverityError
+		}
 	}
 	if ex, ok := mod["exclude-rules"].(map[string]any); ok {
-		// The rule id is honoured too where dmt's key differs (deckhand read it before).
-		for _, k := range []string{key, p.Rule} {
+		// The rule id is honoured too where dmt's key differs (deckhand read it
+		// before), and so are exclusion-only keys (no-cyrillic's directories).
+		keys := []string{key}
+		if key != p.Rule {
+			keys = append(keys, p.Rule)
+		}
+		for k, rule := range exclusionKeys[p.Linter] {
+			if rule == p.Rule {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
 			list, _ := ex[k].([]any)
 			for _, entry := range list {
 				if excludes(entry, p) {
 					return p, false
 				}
-			}
-			if k == p.Rule {
-				break
 			}
 		}
 	}

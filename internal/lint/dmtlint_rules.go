@@ -18,13 +18,24 @@ var implementedRules = map[string]map[string]bool{
 		"read-only-root-filesystem", "readiness-probe", "resources", "seccomp-profile", "security-context",
 		"host-network-ports", "image-digest", "container-image-name", "mount-points", "object-namespace-labels",
 		"sys-cgroup-mount"),
-	LinterDocumentation: stringSet("readme"),
-	LinterHooks:         stringSet("hook-config", "hook-executable"),
+	LinterDocumentation: stringSet("bilingual", "cyrillic-in-english", "front-matter", "markdownlint", "no-lang-key",
+		"readme", "size"),
+	LinterHooks: stringSet("hook-config", "hook-executable"),
 	LinterModule: stringSet("conversions", "definition-file", "enabled-script", "helmignore",
 		"legacy-release-file", "oss", "requirements"),
-	LinterOpenAPI: stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),
+	LinterNoCyrillic: stringSet("files"),
+	LinterOpenAPI: stringSet("bilingual", "deckhouse-crds", "deckhouse-validations", "doc-ru-yaml", "enum",
+		"high-availability", "keys", "schema", "x-examples"),
 	LinterTemplates: stringSet("cluster-domain", "helm-render", "namespace", "service-port",
 		"crd-enabled-modules", "enabled-modules", "httproute-rules", "ingress-rules", "mount-points", "registry", "werf"),
+}
+
+// exclusionKeys are exclude-rules keys that are not rule names: the rule
+// their entries exclude, or "" for a setting that excludes nothing
+// (openapi's key-banned-names lists the names the keys rule bans).
+var exclusionKeys = map[string]map[string]string{
+	LinterNoCyrillic: {"directories": "files"},
+	LinterOpenAPI:    {"key-banned-names": ""},
 }
 
 // linterKeys are the keys of a linter's settings that are not rule names.
@@ -78,7 +89,7 @@ func (c *LintConfig) UnsupportedSettings() []UnsupportedSetting {
 				case key == "exclude-rules" || key == "rules":
 					sub, _ := sv.(map[string]any)
 					for rule := range sub {
-						if !rules[rule] && !rules[ruleOfSettingsKey(linter, rule)] {
+						if _, known := exclusionKeys[linter][rule]; !rules[rule] && !rules[ruleOfSettingsKey(linter, rule)] && !(key == "exclude-rules" && known) {
 							add(prefix, linter, key+"."+rule)
 						}
 					}

@@ -72,7 +72,7 @@ global:
 // it are not called ignored.
 func TestImplementedRulesListsEveryRule(t *testing.T) {
 	linters := map[string]string{"LinterModule": LinterModule, "LinterOpenAPI": LinterOpenAPI, "LinterTemplates": LinterTemplates,
-		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation}
+		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation, "LinterNoCyrillic": LinterNoCyrillic}
 	ruleRe := regexp.MustCompile(`(Linter[A-Za-z]+),\s+(?:Rule:\s+)?"([a-z0-9-]+)"`)
 	containerRe := regexp.MustCompile(`(?:add|lintProbe\(add)\(?,?\s*"([a-z0-9-]+)"`)
 	files, err := filepath.Glob("lint*.go")

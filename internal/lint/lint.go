@@ -78,6 +78,7 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 		reportLoadError(c, loadErr)
 	}
 	lintFiles(c, abs)
+	lintTextRules(c, abs, cfg)
 	if m != nil {
 		lintRequirements(c, m)
 		lintCRDs(c, m)

@@ -71,7 +71,7 @@ func lintUnknownKeys(c *collector, data []byte, doc *module.Document) {
 }
 
 // lintFiles runs the file-presence rules: helmignore, legacy-release-file,
-// enabled-script, oss and documentation/readme.
+// enabled-script and oss.
 func lintFiles(c *collector, dir string) {
 	hi, err := os.ReadFile(filepath.Join(dir, ".helmignore"))
 	switch {
@@ -105,9 +105,6 @@ func lintFiles(c *collector, dir string) {
 		c.warn(LinterModule, "enabled-script", "enabled", 0, "the enabled script is deprecated; prefer module.yaml requirements")
 	}
 	lintOSS(c, dir)
-	if !fileExists(filepath.Join(dir, "docs", "README.md")) {
-		c.add(LinterDocumentation, "readme", "docs/README.md", 0, "docs/README.md is missing")
-	}
 }
 
 func lintOSS(c *collector, dir string) {

@@ -20,8 +20,8 @@ import (
 )
 
 // lintSchemas runs openapi rules on loaded schemas: x-examples validate
-// against their schema node (x-examples), enum values are CamelCase (enum),
-// highAvailability has no default (high-availability).
+// against their schema node (x-examples), highAvailability has no default
+// (high-availability). The enum rule is in lint_openapi_files.go.
 func lintSchemas(c *collector, m *module.Module) {
 	files := []string{"openapi/" + values.ConfigSchemaFile, "openapi/" + values.ValuesSchemaFile}
 	files = append(files, m.CRDs...)
@@ -37,15 +37,6 @@ func lintSchemas(c *collector, m *module.Module) {
 		}
 		walkSchemaNodes(&root, func(key string, v *yaml.Node, parentKey, path string) {
 			switch {
-			case key == "enum" && v.Kind == yaml.SequenceNode:
-				for _, e := range v.Content {
-					if e.Kind == yaml.ScalarNode && e.Tag == "!!str" {
-						if msg := enumProblem(e.Value); msg != "" {
-							c.addProblem(Problem{File: rel, Line: e.Line, Linter: LinterOpenAPI, Rule: "enum", Severity: SeverityError,
-								Message: fmt.Sprintf("%s: enum value %q %s", path, e.Value, msg), Key: path})
-						}
-					}
-				}
 			case parentKey == "properties" && key == "highAvailability" && v.Kind == yaml.MappingNode:
 				for i := 0; i+1 < len(v.Content); i += 2 {
 					if v.Content[i].Value == "default" {

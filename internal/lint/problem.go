@@ -29,7 +29,22 @@ type Problem struct {
 	// Key is the dotted path of the schema node a problem is about
 	// ("properties.mode"); dmt's openapi exclusions name it.
 	Key string `json:"key,omitempty"`
+	// ceiling says how far .dmtlint.yaml impacts may raise a warning (dmt
+	// caps some findings at warn level); the zero value lets any impact do so.
+	ceiling warnCeiling
 }
+
+type warnCeiling int
+
+const (
+	// raisable: an "error" impact at any level raises the warning.
+	raisable warnCeiling = iota
+	// ruleRaisable: only an impact set for the rule itself raises it (dmt's
+	// rules whose default level is warn, whatever the linter's impact).
+	ruleRaisable
+	// alwaysWarn: dmt reports the finding as a warning under any impact.
+	alwaysWarn
+)
 
 // ObjectRef names a Kubernetes object found in rendered templates.
 type ObjectRef struct {

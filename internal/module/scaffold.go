@@ -21,7 +21,7 @@ var scaffoldFS embed.FS
 // Scaffold creates a new module directory (deckhand module init): module.yaml,
 // Chart.yaml, openapi schemas with x-examples, a Deployment and ConfigMap that
 // pass Lint, a deterministic beforeHelm shell hook with its test cases under
-// tests/ (deckhand module test), docs/README.md and .helmignore.
+// tests/ (deckhand module test), docs/README.md and README.ru.md and .helmignore.
 type Scaffold struct {
 	// Name is the kebab-case module name.
 	Name string

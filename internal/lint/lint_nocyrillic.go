@@ -1,0 +1,73 @@
+package lint
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// LinterNoCyrillic is dmt's no-cyrillic linter: its one rule, files, finds
+// Cyrillic letters in a module's .yaml, .yml, .json and .go files.
+const LinterNoCyrillic = "no-cyrillic"
+
+var (
+	cyrillicLetters = regexp.MustCompile(`[А-Яа-яЁё]`)
+	// noCyrillicSkip are the files where dmt expects Russian: translations,
+	// Russian docs, conversions (their descriptions are bilingual), module.yaml
+	// and i18n directories. The patterns are unanchored, as dmt's are; they
+	// are matched against "/" + the path relative to the module.
+	noCyrillicSkip = regexp.MustCompile(`doc-ru-.+\.y[a]?ml$|\.ru\.y[a]?ml$|\.ru\.json$|\.ru\.md$|\.ru\.html$|_RU\.md$|_ru\.html$|docs/site/_.+|docs/documentation/_.+|tools/spelling/.+|openapi/conversions/.+|module.yaml|ru\..+|/i18n/|no_cyrillic(_test)?.go$`)
+)
+
+// lintNoCyrillic walks the module (skipping .git directories, as dmt does)
+// and reports each file with Cyrillic letters once, at its first such line.
+// .dmtlint.yaml excludes files with no-cyrillic.exclude-rules.files (exact
+// paths) and .directories (a directory and everything under it).
+func lintNoCyrillic(c *collector, dir string) {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(p) {
+		case ".yaml", ".yml", ".json", ".go":
+		default:
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if noCyrillicSkip.MatchString("/" + rel) {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			c.add(LinterNoCyrillic, "files", rel, 0, "reading the file: %v", err)
+			return nil
+		}
+		var lines []string
+		first := 0
+		for i, line := range strings.Split(string(data), "\n") {
+			if cyrillicLetters.MatchString(line) {
+				if first == 0 {
+					first = i + 1
+				}
+				lines = append(lines, fmt.Sprintf("line %d: %s", i+1, strings.TrimSpace(line)))
+			}
+		}
+		if first > 0 {
+			c.add(LinterNoCyrillic, "files", rel, first, "has Cyrillic letters (write it in English; Russian text goes to doc-ru-*.yaml or *.ru.* files): %s", strings.Join(lines, "; "))
+		}
+		return nil
+	})
+	if err != nil {
+		c.add(LinterNoCyrillic, "files", ".", 0, "walking the module: %v", err)
+	}
+}
