@@ -20,8 +20,10 @@ var implementedRules = map[string]map[string]bool{
 	LinterHooks:         stringSet("hook-config", "hook-executable"),
 	LinterModule: stringSet("conversions", "definition-file", "enabled-script", "helmignore",
 		"legacy-release-file", "oss", "requirements"),
-	LinterOpenAPI:   stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),
-	LinterTemplates: stringSet("cluster-domain", "helm-render", "namespace", "service-port"),
+	LinterOpenAPI: stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),
+	LinterRBAC:    stringSet("binding-subject", "placement", "user-authz", "wildcards"),
+	LinterTemplates: stringSet("cluster-domain", "grafana-dashboards", "helm-render", "kube-rbac-proxy", "namespace",
+		"pdb", "prometheus-rules", "service-port", "vpa", "webhook-configuration-annotations"),
 }
 
 // linterKeys are the keys of a linter's settings that are not rule names.

@@ -55,6 +55,7 @@ func lintTemplates(ctx context.Context, c *collector, m *module.Module, kubeVers
 	lintExampleRenders(ctx, c, m, kubeVersion)
 	crdScopes := loadCRDScopes(m)
 	names := map[string]string{}
+	var objs []*renderedObject
 	for _, man := range res.Rendered.Manifests {
 		src := loadTemplateSource(m.Dir, man.Template)
 		reader := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(man.Content)))
@@ -97,8 +98,10 @@ func lintTemplates(ctx context.Context, c *collector, m *module.Module, kubeVers
 			names[id] = man.Template
 			lintNamespace(c, obj, apiVersion, crdScopes)
 			lintObject(c, obj, apiVersion)
+			objs = append(objs, obj)
 		}
 	}
+	lintObjectSet(c, m, objs)
 }
 
 // lintClusterDomain runs templates/cluster-domain: the cluster domain comes
