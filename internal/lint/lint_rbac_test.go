@@ -26,6 +26,10 @@ func runObjectCases(t *testing.T, linter string, cases []objectCase) {
 				writeFile(t, dir, rel, content, 0o644)
 			}
 			res := lint(t, dir)
+			// An "ok" case proves nothing if nothing was rendered.
+			if hasRule(res, "helm-render") {
+				t.Fatalf("the case does not render:\n%s", problemsText(res.Problems))
+			}
 			var got []Problem
 			for _, p := range res.Problems {
 				if p.Linter == linter && p.Rule == tc.rule && p.File == tc.file {
