@@ -23,8 +23,8 @@ func lintPDB(c *collector, s *objectSet) {
 		if o.ref.Kind != "PodDisruptionBudget" {
 			continue
 		}
-		ann := mapAt(o.raw, "metadata", "annotations")
-		if ann["helm.sh/hook"] != nil || ann["helm.sh/hook-delete-policy"] != nil {
+		ann := stringsAt(mapAt(o.raw, "metadata"), "annotations")
+		if ann["helm.sh/hook"] != "" || ann["helm.sh/hook-delete-policy"] != "" {
 			c.addProblem(o.problem(LinterTemplates, "pdb", "", "helm.sh/hook", "a PodDisruptionBudget must not carry helm.sh/hook annotations"))
 			continue
 		}
@@ -57,7 +57,7 @@ func lintPDB(c *collector, s *objectSet) {
 			}
 		}
 		if !covered {
-			c.addProblem(o.problem(LinterTemplates, "pdb", "", "name:", "no PodDisruptionBudget in %s selects this %s's pods (labels %s): add one (lib-helm's helm_lib_pdb helpers)", ns, o.ref.Kind, strings.TrimSpace(podLabels.String())))
+			c.addProblem(o.problem(LinterTemplates, "pdb", "", "name:", "no PodDisruptionBudget in %s selects this %s's pods (labels %s): add one", ns, o.ref.Kind, strings.TrimSpace(podLabels.String())))
 		}
 	}
 }

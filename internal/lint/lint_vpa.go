@@ -52,7 +52,7 @@ func lintVPA(c *collector, s *objectSet) {
 		}
 		info, ok := vpas[vpaKey{o.ref.Kind, o.ref.Name, s.namespaceOf(o)}]
 		if !ok {
-			c.addProblem(o.problem(LinterTemplates, "vpa", "", "name:", "no VerticalPodAutoscaler targets this %s: add one (lib-helm's helm_lib_vpa helpers)", o.ref.Kind))
+			c.addProblem(o.problem(LinterTemplates, "vpa", "", "name:", "no VerticalPodAutoscaler targets this %s: add one", o.ref.Kind))
 			continue
 		}
 		if info.mode == "Off" || info.containers == nil {
