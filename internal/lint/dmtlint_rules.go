@@ -26,8 +26,10 @@ var implementedRules = map[string]map[string]bool{
 	LinterNoCyrillic: stringSet("files"),
 	LinterOpenAPI: stringSet("bilingual", "deckhouse-crds", "deckhouse-validations", "doc-ru-yaml", "enum",
 		"high-availability", "keys", "schema", "x-examples"),
+	LinterRBAC: stringSet("binding-subject", "placement", "user-authz", "wildcards"),
 	LinterTemplates: stringSet("cluster-domain", "helm-render", "namespace", "service-port",
-		"crd-enabled-modules", "enabled-modules", "httproute-rules", "ingress-rules", "mount-points", "registry", "werf"),
+		"crd-enabled-modules", "enabled-modules", "httproute-rules", "ingress-rules", "mount-points", "registry", "werf",
+		"grafana-dashboards", "kube-rbac-proxy", "pdb", "prometheus-rules", "vpa", "webhook-configuration-annotations"),
 }
 
 // exclusionKeys are exclude-rules keys that are not rule names: the rule

@@ -17,29 +17,29 @@ func TestLintReportsDmtlintSettingsDeckhandIgnores(t *testing.T) {
     patches: {disable: true}
   templates:
     exclude-rules:
-      vpa:
+      no-such-rule:
         - kind: Deployment
           name: cfg
       service-port:
         - name: cfg
     rules:
-      pdb: {impact: warn}
+      no-such-rule-either: {impact: warn}
       helm-render: {impact: warn}
-    grafana-dashboards: {disable: true}
+    no-such-setting: {disable: true}
   module:
     oss: {disable: true}
     impact: error
 global:
   linters-settings:
-    rbac: {impact: warn}
+    no-such-linter: {impact: warn}
 `, 0o644)
 	res := lint(t, dir)
 	want := map[string]int{
-		`linters-settings.images: deckhand has no "images" linter`:                                 2,
-		`linters-settings.templates.exclude-rules.vpa: deckhand does not implement rule "vpa"`:     6,
-		`linters-settings.templates.rules.pdb: deckhand does not implement rule "pdb"`:             12,
-		`linters-settings.templates.grafana-dashboards: deckhand does not implement rule "grafana`: 14,
-		`global.linters-settings.rbac: deckhand has no "rbac" linter`:                              20,
+		`linters-settings.images: deckhand has no "images" linter`:                                               2,
+		`linters-settings.templates.exclude-rules.no-such-rule: deckhand does not implement rule "no-such-rule"`: 6,
+		`linters-settings.templates.rules.no-such-rule-either: deckhand does not implement rule`:                 12,
+		`linters-settings.templates.no-such-setting: deckhand does not implement rule "no-such-setting"`:         14,
+		`global.linters-settings.no-such-linter: deckhand has no "no-such-linter" linter`:                        20,
 	}
 	got := 0
 	for _, p := range res.Problems {
@@ -72,7 +72,7 @@ global:
 // it are not called ignored.
 func TestImplementedRulesListsEveryRule(t *testing.T) {
 	linters := map[string]string{"LinterModule": LinterModule, "LinterOpenAPI": LinterOpenAPI, "LinterTemplates": LinterTemplates,
-		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation, "LinterNoCyrillic": LinterNoCyrillic}
+		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation, "LinterNoCyrillic": LinterNoCyrillic, "LinterRBAC": LinterRBAC}
 	ruleRe := regexp.MustCompile(`(Linter[A-Za-z]+),\s+(?:Rule:\s+)?"([a-z0-9-]+)"`)
 	containerRe := regexp.MustCompile(`(?:add|lintProbe\(add)\(?,?\s*"([a-z0-9-]+)"`)
 	files, err := filepath.Glob("lint*.go")

@@ -46,7 +46,8 @@ func TestInitLintRenderApply(t *testing.T) {
 	if len(m.Hooks) != 1 || m.Hooks[0] != "hooks/banner.sh" {
 		t.Fatalf("hooks = %v", m.Hooks)
 	}
-	out, err := (&module.Render{Set: []string{"greeting=Hi from e2e", "replicas=2"}}).Run(ctx, m)
+	// No other module enabled: the test API server has no VPA CRD.
+	out, err := (&module.Render{Set: []string{"greeting=Hi from e2e", "replicas=2"}, EnabledModules: []string{}}).Run(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestInitLintRenderApply(t *testing.T) {
 			kinds[obj.Kind]++
 		}
 	}
-	if kinds["Namespace"] != 1 || kinds["ConfigMap"] != 1 || kinds["Deployment"] != 1 {
+	if kinds["Namespace"] != 1 || kinds["ConfigMap"] != 1 || kinds["Deployment"] != 1 || kinds["PodDisruptionBudget"] != 1 || kinds["VerticalPodAutoscaler"] != 0 {
 		t.Fatalf("rendered kinds = %v", kinds)
 	}
 	if out.Values.Module["greeting"] != "Hi from e2e" || out.Values.Module["replicas"] != float64(2) || out.Values.Module["logLevel"] != "Info" {
@@ -169,7 +170,7 @@ func TestExampleModuleLintsAndRenders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Rendered.Install) != 3 {
-		t.Fatalf("rendered %d objects, want Namespace, ConfigMap and Deployment", len(out.Rendered.Install))
+	if len(out.Rendered.Install) != 5 {
+		t.Fatalf("rendered %d objects, want Namespace, ConfigMap, Deployment, PodDisruptionBudget and VerticalPodAutoscaler", len(out.Rendered.Install))
 	}
 }

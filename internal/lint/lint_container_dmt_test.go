@@ -148,8 +148,10 @@ spec: {groups: []}
 	t.Run("base workload is clean", func(t *testing.T) {
 		dir := newModule(t, "ct")
 		writeFile(t, dir, w, goodWorkload, 0o644)
+		// The workload alone is clean for the container linter; its missing
+		// VPA and PDB are the templates linter's business.
 		for _, p := range lint(t, dir).Problems {
-			if p.File == w {
+			if p.File == w && p.Linter == LinterContainer {
 				t.Errorf("base workload reported: %s", p)
 			}
 		}

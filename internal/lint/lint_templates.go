@@ -104,6 +104,7 @@ func lintTemplates(ctx context.Context, c *collector, m *module.Module, kubeVers
 	}
 	lintContainerModule(c, m, objs)
 	lintTemplateObjects(c, m, objs)
+	lintObjectSet(c, m, objs)
 }
 
 // lintClusterDomain runs templates/cluster-domain: the cluster domain comes

@@ -27,7 +27,8 @@ type Problem struct {
 	Object    *ObjectRef `json:"object,omitempty"`
 	Container string     `json:"container,omitempty"`
 	// Key is the dotted path of the schema node a problem is about
-	// ("properties.mode"); dmt's openapi exclusions name it.
+	// ("properties.mode"), or the ServiceAccount an rbac/binding-subject
+	// problem is about: what dmt's string exclusions of those rules name.
 	Key string `json:"key,omitempty"`
 	// ceiling says how far .dmtlint.yaml impacts may raise a warning (dmt
 	// caps some findings at warn level); the zero value lets any impact do so.

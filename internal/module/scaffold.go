@@ -19,9 +19,11 @@ import (
 var scaffoldFS embed.FS
 
 // Scaffold creates a new module directory (deckhand module init): module.yaml,
-// Chart.yaml, openapi schemas with x-examples, a Deployment and ConfigMap that
-// pass Lint, a deterministic beforeHelm shell hook with its test cases under
-// tests/ (deckhand module test), docs/README.md and README.ru.md and .helmignore.
+// Chart.yaml, openapi schemas with x-examples, a Deployment (with its
+// PodDisruptionBudget and, where DKP's vertical-pod-autoscaler module is
+// enabled, its VerticalPodAutoscaler) and ConfigMap that pass Lint, a
+// deterministic beforeHelm shell hook with its test cases under tests/
+// (deckhand module test), docs/README.md and README.ru.md and .helmignore.
 type Scaffold struct {
 	// Name is the kebab-case module name.
 	Name string
