@@ -93,7 +93,11 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 	if rs, ok := mod[p.Rule].(map[string]any); ok && rs["disable"] == true {
 		return p, false
 	}
-	impact := firstNonEmpty(ruleImpact(mod, p.Rule), impactOf(mod), ruleImpact(glob, p.Rule), impactOf(glob))
+	ruleKey := p.Rule
+	if p.Linter == LinterImages && p.Rule == "dockerfile" {
+		ruleKey = "image" // dmt's setting name for the rule it reports as dockerfile
+	}
+	impact := firstNonEmpty(ruleImpact(mod, ruleKey), impactOf(mod), ruleImpact(glob, ruleKey), impactOf(glob))
 	switch strings.ToLower(impact) {
 	case "ignored":
 		return p, false
@@ -103,6 +107,9 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 		p.Severity = SeverityError
 	}
 	if ex, ok := mod["exclude-rules"].(map[string]any); ok {
+		if paths, ok := ex[p.Rule].(map[string]any); ok && excludesPath(paths, p.File) {
+			return p, false
+		}
 		if list, ok := ex[p.Rule].([]any); ok {
 			for _, entry := range list {
 				if excludes(entry, p) {
@@ -195,4 +202,25 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// excludesPath applies dmt's path exclusion {files: [...], directories: [...]}
+// (module/license): a file listed exactly, or one under a listed directory.
+func excludesPath(e map[string]any, file string) bool {
+	files, _ := e["files"].([]any)
+	for _, f := range files {
+		if s, ok := f.(string); ok && s == file {
+			return true
+		}
+	}
+	dirs, _ := e["directories"].([]any)
+	for _, d := range dirs {
+		if s, ok := d.(string); ok && s != "" {
+			dir := strings.TrimSuffix(s, "/")
+			if file == dir || strings.HasPrefix(file, dir+"/") {
+				return true
+			}
+		}
+	}
+	return false
 }

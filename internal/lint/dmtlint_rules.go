@@ -18,6 +18,9 @@ var implementedRules = map[string]map[string]bool{
 		"read-only-root-filesystem", "readiness-probe", "resources", "seccomp-profile", "security-context"),
 	LinterDocumentation: stringSet("readme"),
 	LinterHooks:         stringSet("hook-config", "hook-executable"),
+	// dmt reports images/dockerfile but reads its impact from rules.image, and
+	// its skip-distroless-file-path-prefix exclusion is keyed by neither rule.
+	LinterImages: stringSet("dockerfile", "image", "distroless", "patches", "werf", "skip-distroless-file-path-prefix"),
 	LinterModule: stringSet("conversions", "definition-file", "enabled-script", "helmignore",
 		"legacy-release-file", "oss", "requirements"),
 	LinterOpenAPI:   stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),

@@ -14,7 +14,7 @@ func TestLintReportsDmtlintSettingsDeckhandIgnores(t *testing.T) {
 	dir := newModule(t, "cfg")
 	writeFile(t, dir, ".dmtlint.yaml", `linters-settings:
   images:
-    patches: {disable: true}
+    exclude-rules: {skip-image-file-path-prefix: [x]}
   templates:
     exclude-rules:
       vpa:
@@ -35,11 +35,11 @@ global:
 `, 0o644)
 	res := lint(t, dir)
 	want := map[string]int{
-		`linters-settings.images: deckhand has no "images" linter`:                                 2,
-		`linters-settings.templates.exclude-rules.vpa: deckhand does not implement rule "vpa"`:     6,
-		`linters-settings.templates.rules.pdb: deckhand does not implement rule "pdb"`:             12,
-		`linters-settings.templates.grafana-dashboards: deckhand does not implement rule "grafana`: 14,
-		`global.linters-settings.rbac: deckhand has no "rbac" linter`:                              20,
+		`linters-settings.images.exclude-rules.skip-image-file-path-prefix: deckhand does not implement`: 3,
+		`linters-settings.templates.exclude-rules.vpa: deckhand does not implement rule "vpa"`:           6,
+		`linters-settings.templates.rules.pdb: deckhand does not implement rule "pdb"`:                   12,
+		`linters-settings.templates.grafana-dashboards: deckhand does not implement rule "grafana`:       14,
+		`global.linters-settings.rbac: deckhand has no "rbac" linter`:                                    20,
 	}
 	got := 0
 	for _, p := range res.Problems {
@@ -72,7 +72,8 @@ global:
 // it are not called ignored.
 func TestImplementedRulesListsEveryRule(t *testing.T) {
 	linters := map[string]string{"LinterModule": LinterModule, "LinterOpenAPI": LinterOpenAPI, "LinterTemplates": LinterTemplates,
-		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation}
+		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation,
+		"LinterImages": LinterImages}
 	ruleRe := regexp.MustCompile(`(Linter[A-Za-z]+),\s+(?:Rule:\s+)?"([a-z0-9-]+)"`)
 	containerRe := regexp.MustCompile(`(?:add|lintProbe\(add)\(?,?\s*"([a-z0-9-]+)"`)
 	files, err := filepath.Glob("lint*.go")
