@@ -22,7 +22,7 @@ var implementedRules = map[string]map[string]bool{
 	// its skip-distroless-file-path-prefix exclusion is keyed by neither rule.
 	LinterImages: stringSet("dockerfile", "image", "distroless", "patches", "werf", "skip-distroless-file-path-prefix"),
 	LinterModule: stringSet("conversions", "definition-file", "enabled-script", "helmignore",
-		"legacy-release-file", "oss", "requirements"),
+		"legacy-release-file", "license", "module-package-consistency", "oss", "package-yaml", "requirements"),
 	LinterOpenAPI:   stringSet("deckhouse-crds", "enum", "high-availability", "schema", "x-examples"),
 	LinterTemplates: stringSet("cluster-domain", "helm-render", "namespace", "service-port"),
 }

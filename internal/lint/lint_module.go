@@ -41,15 +41,7 @@ func lintDefinition(c *collector, dir string) {
 	if def.Descriptions.En == "" {
 		c.add(LinterModule, "definition-file", module.DefinitionFile, doc.Line("descriptions"), "descriptions.en is required")
 	}
-	if def.Description != "" {
-		c.warn(LinterModule, "definition-file", module.DefinitionFile, doc.Line("description"), "description is deprecated: use descriptions.en and descriptions.ru")
-	}
-	if def.Stage == "" {
-		c.warn(LinterModule, "definition-file", module.DefinitionFile, 0, "stage is not set (Experimental, Preview, General Availability or Deprecated)")
-	}
-	if def.Disable != nil && def.Disable.Messages.En != "" && def.Disable.Message == "" {
-		c.warn(LinterModule, "definition-file", module.DefinitionFile, doc.Line("disable.messages"), "disable.messages is read only by DKP >= 1.77: keep disable.message as a fallback")
-	}
+	lintDefinitionDmt(c, def, doc)
 }
 
 var definitionKeys = map[string]bool{
@@ -105,6 +97,8 @@ func lintFiles(c *collector, dir string) {
 		c.warn(LinterModule, "enabled-script", "enabled", 0, "the enabled script is deprecated; prefer module.yaml requirements")
 	}
 	lintOSS(c, dir)
+	lintLicense(c, dir)
+	lintPackage(c, dir)
 	if !fileExists(filepath.Join(dir, "docs", "README.md")) {
 		c.add(LinterDocumentation, "readme", "docs/README.md", 0, "docs/README.md is missing")
 	}
