@@ -38,6 +38,10 @@ func TestLintImagesRules(t *testing.T) {
 			"werf.yaml", "werf", 0, "artifact: is deprecated"},
 		{"werf user", map[string]string{"werf.yaml": werfOK + "imageSpec:\n  config:\n    user: root\n"},
 			"werf.yaml", "werf", 0, `imageSpec.config.user "root" must be empty`},
+		{"werf glob", map[string]string{
+			"werf.yaml":                "{{ range $p, $c := .Files.Glob \"images/**/{Dockerfile,werf.inc.yaml}\" }}{{ if hasSuffix \"werf.inc.yaml\" $p }}---\n{{ $c }}\n{{ end }}{{ end }}",
+			"images/app/werf.inc.yaml": "image: img/app\nfromImage: ubuntu\n"},
+			"werf.yaml", "werf", 0, `fromImage "ubuntu" must be a DKP base image`},
 		{"werf render", map[string]string{"werf.yaml": "{{ include \"missing\" . }}"},
 			"werf.yaml", "werf", 0, "rendering werf.yaml"},
 	}

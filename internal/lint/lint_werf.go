@@ -216,16 +216,12 @@ func (f werfFiles) Glob(pattern string) (map[string]any, error) {
 	if strings.Contains(pattern, "werf.inc.yaml") {
 		dir, pattern = f.moduleDir, strings.TrimPrefix(pattern, "modules/*")
 	}
-	// filepath.Glob has no "**"; one level is what module werf files use.
-	matches, err := filepath.Glob(filepath.Join(dir, strings.ReplaceAll(pattern, "**", "*")))
+	matches, err := globFiles(dir, pattern)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]any{}
 	for _, m := range matches {
-		if fi, err := os.Stat(m); err != nil || fi.IsDir() {
-			continue
-		}
 		data, err := os.ReadFile(m)
 		if err != nil {
 			return nil, err
@@ -239,4 +235,60 @@ func (f werfFiles) Glob(pattern string) (map[string]any, error) {
 func (f werfFiles) Exists(rel string) bool {
 	fi, err := os.Stat(filepath.Join(f.root, filepath.FromSlash(rel)))
 	return err == nil && !fi.IsDir()
+}
+
+// globFiles lists the files under dir matching a werf glob: "*" and "?"
+// within a path segment, "**" across segments, "{a,b}" alternatives.
+func globFiles(dir, pattern string) ([]string, error) {
+	var re strings.Builder
+	re.WriteString("^")
+	depth := 0
+	for i := 0; i < len(pattern); i++ {
+		switch ch := pattern[i]; {
+		case ch == '*' && i+1 < len(pattern) && pattern[i+1] == '*':
+			i++
+			if i+1 < len(pattern) && pattern[i+1] == '/' {
+				i++
+				re.WriteString("(?:.*/)?")
+			} else {
+				re.WriteString(".*")
+			}
+		case ch == '*':
+			re.WriteString("[^/]*")
+		case ch == '?':
+			re.WriteString("[^/]")
+		case ch == '{':
+			depth++
+			re.WriteString("(?:")
+		case ch == '}' && depth > 0:
+			depth--
+			re.WriteString(")")
+		case ch == ',' && depth > 0:
+			re.WriteString("|")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(ch)))
+		}
+	}
+	re.WriteString("$")
+	match, err := regexp.Compile(re.String())
+	if err != nil {
+		return nil, fmt.Errorf("glob %q: %w", pattern, err)
+	}
+	var out []string
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if rel, _ := filepath.Rel(dir, p); match.MatchString(filepath.ToSlash(rel)) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
 }
