@@ -93,8 +93,11 @@ func lintFiles(c *collector, dir string) {
 	if fileExists(filepath.Join(dir, "release.yaml")) {
 		c.add(LinterModule, "legacy-release-file", "release.yaml", 0, "release.yaml is not used any more: the version comes from the release image's version.json")
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, "enabled")); err == nil && strings.TrimSpace(string(data)) != "" {
+	switch data, err := os.ReadFile(filepath.Join(dir, "enabled")); {
+	case err == nil && strings.TrimSpace(string(data)) != "":
 		c.warn(LinterModule, "enabled-script", "enabled", 0, "the enabled script is deprecated; prefer module.yaml requirements")
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		c.add(LinterModule, "enabled-script", "enabled", 0, "reading the enabled script: %v", err)
 	}
 	lintOSS(c, dir)
 	lintLicense(c, dir)

@@ -177,3 +177,35 @@ func TestLintLicenseExclusions(t *testing.T) {
 		t.Errorf("license findings on %v, want lib/b.go and vendorish/d.go only", got)
 	}
 }
+
+// enabled-script: dmt warns about a non-empty enabled script (deprecated)
+// and reports one it cannot read as an error; an empty one is fine.
+func TestLintEnabledScript(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		dir           bool
+		want          Severity
+	}{
+		{"script", "#!/bin/bash\necho true\n", false, SeverityWarning},
+		{"empty", " \n", false, ""},
+		{"unreadable", "", true, SeverityError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newModule(t, "mod")
+			if tc.dir {
+				writeFile(t, dir, "enabled/x", "", 0o644)
+			} else {
+				writeFile(t, dir, "enabled", tc.content, 0o755)
+			}
+			var got Severity
+			for _, p := range lint(t, dir).Problems {
+				if p.Rule == "enabled-script" {
+					got = p.Severity
+				}
+			}
+			if got != tc.want {
+				t.Errorf("enabled-script severity %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
