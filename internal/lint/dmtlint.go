@@ -94,7 +94,11 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 	if rs, ok := mod[key].(map[string]any); ok && rs["disable"] == true {
 		return p, false
 	}
-	impact := firstNonEmpty(ruleImpact(mod, key), impactOf(mod), ruleImpact(glob, key), impactOf(glob))
+	ruleKey := key
+	if p.Linter == LinterImages && p.Rule == "dockerfile" {
+		ruleKey = "image" // dmt's setting name for the rule it reports as dockerfile
+	}
+	impact := firstNonEmpty(ruleImpact(mod, ruleKey), impactOf(mod), ruleImpact(glob, ruleKey), impactOf(glob))
 	switch strings.ToLower(impact) {
 	case "ignored":
 		return p, false
@@ -107,6 +111,9 @@ func (c *LintConfig) Apply(p Problem) (Problem, bool) {
 		}
 	}
 	if ex, ok := mod["exclude-rules"].(map[string]any); ok {
+		if paths, ok := ex[p.Rule].(map[string]any); ok && excludesPath(paths, p.File) {
+			return p, false
+		}
 		// The rule id is honoured too where dmt's key differs (deckhand read it
 		// before), and so are exclusion-only keys (no-cyrillic's directories).
 		keys := []string{key}
@@ -211,4 +218,25 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// excludesPath applies dmt's path exclusion {files: [...], directories: [...]}
+// (module/license): a file listed exactly, or one under a listed directory.
+func excludesPath(e map[string]any, file string) bool {
+	files, _ := e["files"].([]any)
+	for _, f := range files {
+		if s, ok := f.(string); ok && s == file {
+			return true
+		}
+	}
+	dirs, _ := e["directories"].([]any)
+	for _, d := range dirs {
+		if s, ok := d.(string); ok && s != "" {
+			dir := strings.TrimSuffix(s, "/")
+			if file == dir || strings.HasPrefix(file, dir+"/") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -22,7 +22,10 @@ var implementedRules = map[string]map[string]bool{
 		"readme", "size"),
 	LinterHooks: stringSet("hook-config", "hook-executable"),
 	LinterModule: stringSet("conversions", "definition-file", "enabled-script", "helmignore",
-		"legacy-release-file", "oss", "requirements"),
+		"legacy-release-file", "license", "module-package-consistency", "oss", "package-yaml", "requirements"),
+	// dmt reports images/dockerfile but reads its impact from rules.image, and
+	// its skip-distroless-file-path-prefix exclusion is keyed by neither rule.
+	LinterImages:     stringSet("dockerfile", "image", "distroless", "patches", "werf", "skip-distroless-file-path-prefix"),
 	LinterNoCyrillic: stringSet("files"),
 	LinterOpenAPI: stringSet("bilingual", "deckhouse-crds", "deckhouse-validations", "doc-ru-yaml", "enum",
 		"high-availability", "keys", "schema", "x-examples"),

@@ -14,7 +14,7 @@ func TestLintReportsDmtlintSettingsDeckhandIgnores(t *testing.T) {
 	dir := newModule(t, "cfg")
 	writeFile(t, dir, ".dmtlint.yaml", `linters-settings:
   images:
-    patches: {disable: true}
+    exclude-rules: {skip-image-file-path-prefix: [x]}
   templates:
     exclude-rules:
       no-such-rule:
@@ -35,7 +35,7 @@ global:
 `, 0o644)
 	res := lint(t, dir)
 	want := map[string]int{
-		`linters-settings.images: deckhand has no "images" linter`:                                               2,
+		`linters-settings.images.exclude-rules.skip-image-file-path-prefix: deckhand does not implement`:         3,
 		`linters-settings.templates.exclude-rules.no-such-rule: deckhand does not implement rule "no-such-rule"`: 6,
 		`linters-settings.templates.rules.no-such-rule-either: deckhand does not implement rule`:                 12,
 		`linters-settings.templates.no-such-setting: deckhand does not implement rule "no-such-setting"`:         14,
@@ -72,7 +72,8 @@ global:
 // it are not called ignored.
 func TestImplementedRulesListsEveryRule(t *testing.T) {
 	linters := map[string]string{"LinterModule": LinterModule, "LinterOpenAPI": LinterOpenAPI, "LinterTemplates": LinterTemplates,
-		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation, "LinterNoCyrillic": LinterNoCyrillic, "LinterRBAC": LinterRBAC}
+		"LinterContainer": LinterContainer, "LinterHooks": LinterHooks, "LinterDocumentation": LinterDocumentation,
+		"LinterNoCyrillic": LinterNoCyrillic, "LinterRBAC": LinterRBAC, "LinterImages": LinterImages}
 	ruleRe := regexp.MustCompile(`(Linter[A-Za-z]+),\s+(?:Rule:\s+)?"([a-z0-9-]+)"`)
 	containerRe := regexp.MustCompile(`(?:add|lintProbe\(add)\(?,?\s*"([a-z0-9-]+)"`)
 	files, err := filepath.Glob("lint*.go")

@@ -21,6 +21,7 @@ const (
 	LinterContainer     = "container"
 	LinterHooks         = "hooks"
 	LinterDocumentation = "documentation"
+	LinterImages        = "images"
 )
 
 // Lint checks a module directory with dmt's rules (the subset deckhand
@@ -79,6 +80,7 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 	}
 	lintFiles(c, abs)
 	lintTextRules(c, abs, cfg)
+	lintImages(c, abs, m, cfg)
 	if m != nil {
 		lintRequirements(c, m)
 		lintCRDs(c, m)

@@ -41,15 +41,7 @@ func lintDefinition(c *collector, dir string) {
 	if def.Descriptions.En == "" {
 		c.add(LinterModule, "definition-file", module.DefinitionFile, doc.Line("descriptions"), "descriptions.en is required")
 	}
-	if def.Description != "" {
-		c.warn(LinterModule, "definition-file", module.DefinitionFile, doc.Line("description"), "description is deprecated: use descriptions.en and descriptions.ru")
-	}
-	if def.Stage == "" {
-		c.warn(LinterModule, "definition-file", module.DefinitionFile, 0, "stage is not set (Experimental, Preview, General Availability or Deprecated)")
-	}
-	if def.Disable != nil && def.Disable.Messages.En != "" && def.Disable.Message == "" {
-		c.warn(LinterModule, "definition-file", module.DefinitionFile, doc.Line("disable.messages"), "disable.messages is read only by DKP >= 1.77: keep disable.message as a fallback")
-	}
+	lintDefinitionDmt(c, def, doc)
 }
 
 var definitionKeys = map[string]bool{
@@ -101,10 +93,15 @@ func lintFiles(c *collector, dir string) {
 	if fileExists(filepath.Join(dir, "release.yaml")) {
 		c.add(LinterModule, "legacy-release-file", "release.yaml", 0, "release.yaml is not used any more: the version comes from the release image's version.json")
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, "enabled")); err == nil && strings.TrimSpace(string(data)) != "" {
+	switch data, err := os.ReadFile(filepath.Join(dir, "enabled")); {
+	case err == nil && strings.TrimSpace(string(data)) != "":
 		c.warn(LinterModule, "enabled-script", "enabled", 0, "the enabled script is deprecated; prefer module.yaml requirements")
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		c.add(LinterModule, "enabled-script", "enabled", 0, "reading the enabled script: %v", err)
 	}
 	lintOSS(c, dir)
+	lintLicense(c, dir)
+	lintPackage(c, dir)
 }
 
 func lintOSS(c *collector, dir string) {

@@ -16,34 +16,42 @@ import (
 	"github.com/deckhand-dev/deckhand/internal/hook"
 )
 
-// lintRequirements runs module/requirements: features need a minimum DKP
-// version in requirements.deckhouse (stage >= 1.68, "!optional" module
-// requirements >= 1.73), and weight follows the DKP version rules.
+// lintRequirements runs module/requirements as dmt does: each feature the
+// module uses needs requirements.deckhouse to start no lower than the DKP
+// version that brought it (stage 1.68, Go hooks on module-sdk 1.68, module-sdk
+// >= 0.3.0 1.71, "!optional" module requirements 1.73), and weight and
+// requirements.bootstrapped follow the versions the module supports (both
+// are gone from DKP 1.72; before it external modules weigh 900-999).
 func lintRequirements(c *collector, m *module.Module) {
 	def, doc := m.Definition, m.DefinitionDoc
 	if def == nil {
 		return
 	}
-	var dkp *semver.Constraints
-	if def.Requirements != nil && def.Requirements.Deckhouse != "" {
-		dkp, _ = semver.NewConstraint(def.Requirements.Deckhouse)
-	}
-	// allows reports whether the deckhouse constraint admits a DKP older than min.
-	allowsOlder := func(min string) bool {
-		if dkp == nil {
-			return true
-		}
-		v := semver.MustParse(min)
-		older, _ := semver.NewVersion(fmt.Sprintf("%d.%d.999", v.Major(), v.Minor()-1))
-		return dkp.Check(older)
+	dkp := ""
+	if def.Requirements != nil {
+		dkp = def.Requirements.Deckhouse
 	}
 	need := func(field, feature, min string) {
-		if allowsOlder(min) {
-			c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line(field), "%s needs DKP >= %s: set requirements.deckhouse to \">= %s\" or higher", feature, min, min)
+		line := doc.Line(field)
+		if dkp == "" {
+			c.add(LinterModule, "requirements", module.DefinitionFile, line, "%s needs DKP >= %s: set requirements.deckhouse to start no lower than %s", feature, min, min)
+			return
+		}
+		cons, err := semver.NewConstraint(dkp)
+		if err != nil {
+			c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("requirements.deckhouse"), "requirements.deckhouse %q is not a semver constraint", dkp)
+			return
+		}
+		if lo := minimalAllowed(cons); lo != nil && lo.LessThan(semver.MustParse(min)) {
+			c.add(LinterModule, "requirements", module.DefinitionFile, line, "%s needs DKP >= %s: requirements.deckhouse starts at %s", feature, min, lo)
 		}
 	}
 	if def.Stage != "" {
-		need("stage", "stage", "1.68")
+		need("stage", "stage", "1.68.0")
+	}
+	sdk := moduleSDKUse(m.Dir)
+	if sdk.goHooks {
+		need("requirements.deckhouse", "Go hooks on module-sdk ("+sdk.goMod+")", "1.68.0")
 	}
 	if def.Requirements != nil {
 		names := make([]string, 0, len(def.Requirements.Modules))
@@ -52,19 +60,28 @@ func lintRequirements(c *collector, m *module.Module) {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			if strings.HasSuffix(strings.TrimSpace(def.Requirements.Modules[n]), "!optional") {
-				need("requirements.modules."+n, fmt.Sprintf("the !optional requirement on %s", n), "1.73")
+			if strings.Contains(def.Requirements.Modules[n], "!optional") {
+				need("requirements.modules."+n, fmt.Sprintf("the !optional requirement on %s", n), "1.73.0")
+				break // dmt reports the feature once
 			}
 		}
 	}
-	if def.Weight != nil && !def.Critical {
-		w := *def.Weight
-		switch {
-		case !allowsOlder("1.72"):
-			c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("weight"), "weight is ignored by DKP >= 1.72 (the only versions this module supports): remove it")
-		case w < 900 || w > 999:
-			c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("weight"), "weight %d: external modules use 900-999 on DKP < 1.72", w)
-		}
+	if sdk.v03 != "" {
+		need("requirements.deckhouse", "module-sdk >= 0.3.0 ("+sdk.v03+")", "1.71.0")
+	}
+	if def.Requirements != nil && def.Requirements.Bootstrapped == "true" && startsAtLeast(dkp, "1.72.0") {
+		c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("requirements.bootstrapped"), "requirements.bootstrapped is gone from DKP >= 1.72 (the only versions this module supports): remove it")
+	}
+	var w uint32 // dmt reads a missing weight as 0
+	if def.Weight != nil {
+		w = *def.Weight
+	}
+	switch {
+	case def.Critical:
+	case w > 0 && startsAtLeast(dkp, "1.72.0"):
+		c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("weight"), "weight is ignored by DKP >= 1.72 for non-critical modules (the only versions this module supports): remove it")
+	case dkp != "" && !startsAtLeast(dkp, "1.72.0") && (w < 900 || w > 999):
+		c.add(LinterModule, "requirements", module.DefinitionFile, doc.Line("weight"), "weight %d: DKP < 1.72, which this module supports, needs external modules to weigh 900-999", w)
 	}
 }
 

@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/template"
 
-	"github.com/Masterminds/sprig/v3"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -70,32 +68,14 @@ func lintWerfImages(c *collector, m *module.Module) {
 func renderWerfInc(dir, image, content string) (string, error) {
 	tmpl := template.New("werf.inc.yaml")
 	tmpl.Funcs(werfFuncs(tmpl))
-	werfDir := filepath.Join(dir, ".werf")
-	err := filepath.WalkDir(werfDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() || filepath.Ext(path) != ".tmpl" {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		_, err = tmpl.New(filepath.ToSlash(relTo(werfDir, path))).Parse(string(data))
-		return err
-	})
-	if err != nil {
+	if err := addWerfTemplates(tmpl, filepath.Join(dir, ".werf")); err != nil {
 		return "", err
 	}
 	if _, err := tmpl.Parse(content); err != nil {
 		return "", err
 	}
 	ctx := map[string]any{
-		"Root":             map[string]any{"Files": werfFiles{dir: dir}, "Env": "EE"},
+		"Root":             map[string]any{"Files": werfFiles{root: dir, moduleDir: dir}, "Env": "EE"},
 		"ImageName":        image,
 		"ImagePath":        "/images/" + image,
 		"ModuleNamePrefix": "",
@@ -107,78 +87,4 @@ func renderWerfInc(dir, image, content string) (string, error) {
 		return "", err
 	}
 	return buf.String(), nil
-}
-
-func werfFuncs(tmpl *template.Template) template.FuncMap {
-	f := sprig.TxtFuncMap()
-	delete(f, "expandenv")
-	delete(f, "env")
-	f["env"] = func(_ any, fallback ...string) string {
-		if len(fallback) > 0 {
-			return fallback[0]
-		}
-		return ""
-	}
-	f["include"] = func(name string, data any) (string, error) {
-		var buf bytes.Buffer
-		err := tmpl.ExecuteTemplate(&buf, name, data)
-		return buf.String(), err
-	}
-	n := 0
-	f["tpl"] = func(text string, data any) (string, error) {
-		n++
-		t, err := tmpl.New(fmt.Sprintf("tpl-%d", n)).Parse(text)
-		if err != nil {
-			return "", err
-		}
-		var buf bytes.Buffer
-		err = t.Execute(&buf, data)
-		return buf.String(), err
-	}
-	f["toYaml"] = func(v any) string {
-		data, err := sigsyaml.Marshal(v)
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSuffix(string(data), "\n")
-	}
-	f["fromYaml"] = func(s string) (map[string]any, error) {
-		out := map[string]any{}
-		return out, sigsyaml.Unmarshal([]byte(s), &out)
-	}
-	f["required"] = func(msg string, v any) (any, error) {
-		if v == nil || v == "" {
-			return v, errors.New(msg)
-		}
-		return v, nil
-	}
-	return f
-}
-
-// werfFiles is .Files of a werf template, rooted at the module directory.
-type werfFiles struct{ dir string }
-
-func (f werfFiles) path(rel string) string {
-	return filepath.Join(f.dir, filepath.FromSlash(rel))
-}
-
-// Get returns a file's content, "" when it cannot be read.
-func (f werfFiles) Get(rel string) string {
-	data, _ := os.ReadFile(f.path(rel))
-	return string(data)
-}
-
-// Exists reports whether the file exists.
-func (f werfFiles) Exists(rel string) bool { return fileExists(f.path(rel)) }
-
-// Glob maps the module-relative paths matching pattern to their contents.
-func (f werfFiles) Glob(pattern string) map[string]any {
-	out := map[string]any{}
-	matches, _ := filepath.Glob(f.path(pattern))
-	for _, p := range matches {
-		if data, err := os.ReadFile(p); err == nil {
-			out[relTo(f.dir, p)] = string(data)
-		}
-	}
-	return out
 }
