@@ -60,7 +60,9 @@ func BenchmarkModulesColdConverge50SideBySide(b *testing.B) {
 				cmd = exec.Command(ao, "start", "--kube-config", cp.KubeconfigPath, "--modules-dir", dir,
 					"--global-hooks-dir", global, "--namespace", ns, "--prometheus-listen-address", "127.0.0.1",
 					"--prometheus-listen-port", strconv.Itoa(port), "--tmp-dir", b.TempDir(), "--log-level", "error")
-				cmd.Env = append(os.Environ(), "ADDON_OPERATOR_ADMISSION_SERVER_LISTEN_PORT="+strconv.Itoa(freePort(b)), "ADDON_OPERATOR_CONVERSION_SERVER_LISTEN_PORT="+strconv.Itoa(freePort(b)))
+				// Its Helm client reads KUBECONFIG, not --kube-config.
+				cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.KubeconfigPath,
+					"ADDON_OPERATOR_ADMISSION_SERVER_LISTEN_PORT="+strconv.Itoa(freePort(b)), "ADDON_OPERATOR_CONVERSION_SERVER_LISTEN_PORT="+strconv.Itoa(freePort(b)))
 			}
 			var stderr bytes.Buffer
 			cmd.Stderr, cmd.Stdout = &stderr, &stderr
