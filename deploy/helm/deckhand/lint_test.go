@@ -18,12 +18,19 @@ const notApplicable = `
 linters-settings:
   module:
     definition-file: {disable: true}  # no module.yaml: the chart is not a module
+    license: {disable: true}          # Flant's license header is for Deckhouse's own modules
   documentation:
     readme: {disable: true}           # docs/README.md is a module's; the chart has README.md
   openapi:
     deckhouse-crds: {disable: true}   # the module label is for a module's own CRDs; these are the platform's
+    bilingual: {disable: true}        # crds/doc-ru-* translations are for a module's docs site
   container:
     object-recommended-labels: {disable: true}  # module/heritage labels are DKP's; the chart uses app.kubernetes.io/*
+    image-digest: {disable: true}               # the chart's image comes from its own release tag, not a module registry
+  rbac:
+    placement: {disable: true}        # rbac-for-us.yaml placement is a module's layout
+  templates:
+    vpa: {disable: true}              # the chart runs where DKP's vertical-pod-autoscaler may not
 `
 
 func lintConfig(t *testing.T) *lint.LintConfig {
