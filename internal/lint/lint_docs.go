@@ -122,7 +122,7 @@ func lintCyrillicInEnglish(c *collector, rel string, data []byte) {
 	var lines []string
 	first := 0
 	for i, line := range strings.Split(string(data), "\n") {
-		if cyrillicLetters.MatchString(line) {
+		if hasCyrillic(line) {
 			if first == 0 {
 				first = i + 1
 			}

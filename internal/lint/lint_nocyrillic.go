@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -14,7 +15,6 @@ import (
 const LinterNoCyrillic = "no-cyrillic"
 
 var (
-	cyrillicLetters = regexp.MustCompile(`[А-Яа-яЁё]`)
 	// noCyrillicSkip are the files where dmt expects Russian: translations,
 	// Russian docs, conversions (their descriptions are bilingual), module.yaml
 	// and i18n directories. The patterns are unanchored, as dmt's are; they
@@ -52,10 +52,13 @@ func lintNoCyrillic(c *collector, dir string) {
 			c.add(LinterNoCyrillic, "files", rel, 0, "reading the file: %v", err)
 			return nil
 		}
+		if !mayHaveCyrillic(data) {
+			return nil
+		}
 		var lines []string
 		first := 0
 		for i, line := range strings.Split(string(data), "\n") {
-			if cyrillicLetters.MatchString(line) {
+			if hasCyrillic(line) {
 				if first == 0 {
 					first = i + 1
 				}
@@ -70,4 +73,22 @@ func lintNoCyrillic(c *collector, dir string) {
 	if err != nil {
 		c.add(LinterNoCyrillic, "files", ".", 0, "walking the module: %v", err)
 	}
+}
+
+// mayHaveCyrillic is a fast negative: every Cyrillic letter hasCyrillic
+// looks for (U+0401..U+0451) is encoded in UTF-8 with a lead byte 0xD0 or
+// 0xD1, so a file with neither has none. Most files of a module are skipped
+// here without decoding a rune.
+func mayHaveCyrillic(data []byte) bool {
+	return bytes.IndexByte(data, 0xD0) >= 0 || bytes.IndexByte(data, 0xD1) >= 0
+}
+
+// hasCyrillic reports whether s holds a Russian letter (А-Я, а-я, Ё, ё).
+func hasCyrillic(s string) bool {
+	for _, r := range s {
+		if r >= 'А' && r <= 'я' || r == 'Ё' || r == 'ё' {
+			return true
+		}
+	}
+	return false
 }
