@@ -70,6 +70,16 @@ func WithKubeVersion(v string) RendererOption {
 	}
 }
 
+// WithExtraAPIVersions adds API versions ("group/version" or
+// "group/version/Kind") to .Capabilities.APIVersions, for templates that gate
+// objects on CRDs a cluster has (helm_lib_api_version_exists).
+func WithExtraAPIVersions(versions ...string) RendererOption {
+	return func(r *Renderer) error {
+		r.caps.APIVersions = append(r.caps.APIVersions, versions...)
+		return nil
+	}
+}
+
 // NewRenderer returns a Renderer whose capabilities are Helm's defaults (all
 // API versions known to client-go) with the given Kubernetes version ("" keeps
 // Helm's default version).

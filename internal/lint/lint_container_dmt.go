@@ -157,7 +157,10 @@ func lintImageDigest(c *collector, o *renderedObject, ct corev1.Container) {
 			"image %q is not REPOSITORY@DIGEST: render it with helm_lib_module_image", ct.Image))
 		return
 	}
-	if repo.Name() != want {
+	// A module's images live in the source's repository of the module
+	// (S/m@digest, how DKP lays out a source), so anything under the
+	// registry base is the module registry.
+	if repo.Name() != want && !strings.HasPrefix(repo.Name(), want+"/") {
 		c.addProblem(o.problem(LinterContainer, "image-digest", ct.Name, "image:",
 			"image %q is not from the module registry (%s): render it with helm_lib_module_image", ct.Image, want))
 	}

@@ -1,14 +1,17 @@
 package lint
 
 import (
+	"bytes"
 	"errors"
-	"github.com/deckhand-dev/deckhand/internal/module"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"helm.sh/helm/v4/pkg/ignore"
 	"sigs.k8s.io/yaml"
+
+	"github.com/deckhand-dev/deckhand/internal/module"
 )
 
 // lintDefinition runs dmt's module/definition-file rule on module.yaml.
@@ -88,6 +91,8 @@ func lintFiles(c *collector, dir string) {
 		}
 		if lines == 0 {
 			c.add(LinterModule, "helmignore", ".helmignore", 0, ".helmignore has no patterns")
+		} else {
+			lintHelmignoreCoverage(c, dir, hi)
 		}
 	}
 	if fileExists(filepath.Join(dir, "release.yaml")) {
@@ -130,5 +135,39 @@ func lintOSS(c *collector, dir string) {
 		if p["version"] == nil && p["versions"] == nil {
 			c.add(LinterModule, "oss", "oss.yaml", 0, "project [%d]: version or versions is required", i)
 		}
+	}
+}
+
+// chartEntries are the module root entries Helm must see (the chart itself);
+// every other root entry should be in .helmignore, as dmt's helmignore rule
+// asks, or Helm packs it into each release Secret.
+var chartEntries = map[string]bool{"templates": true, "charts": true, "monitoring": true, "Chart.yaml": true, "values.yaml": true, ".helmignore": true}
+
+// lintHelmignoreCoverage warns about module root files and directories that
+// .helmignore (with Helm's own defaults) does not leave out of the chart.
+func lintHelmignoreCoverage(c *collector, dir string, helmignore []byte) {
+	rules, err := ignore.Parse(bytes.NewReader(helmignore))
+	if err != nil {
+		c.add(LinterModule, "helmignore", ".helmignore", 0, "cannot parse .helmignore: %v", err)
+		return
+	}
+	rules.AddDefaults()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if chartEntries[e.Name()] {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || rules.Ignore(e.Name(), info) {
+			continue
+		}
+		what, name := "file", e.Name()
+		if e.IsDir() {
+			what, name = "directory", name+"/"
+		}
+		c.warn(LinterModule, "helmignore", ".helmignore", 0, "%s %q is not listed in .helmignore: Helm would pack it into every release of the module", what, name)
 	}
 }

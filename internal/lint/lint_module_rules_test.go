@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -139,6 +141,18 @@ func TestLintModuleDmtRules(t *testing.T) {
 			"tools/ee.py":     "# Copyright 2026 Flant JSC\n# Licensed under the Deckhouse Platform Enterprise Edition (EE) license. See https://github.com/deckhouse/deckhouse/blob/main/ee/LICENSE\n",
 			"hooks/go/go.mod": goMod, "hooks/go/main.go": goMain,
 		})
+		// The extra root entries stay out of the chart (module/helmignore).
+		f, err := os.OpenFile(filepath.Join(dir, ".helmignore"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.WriteString("lib\ntools\npackage.yaml\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ps := notNotices(lint(t, dir).Problems); len(ps) != 0 {
 			t.Fatalf("module following every rule reported:\n%s", problemsText(ps))
 		}

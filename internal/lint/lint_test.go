@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"github.com/deckhand-dev/deckhand/internal/module"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -234,5 +236,40 @@ func TestLintReportsEveryGeneratedModuleClean(t *testing.T) {
 	}
 	if _, err := (&Lint{}).Run(context.Background(), fmt.Sprintf("%s/none", t.TempDir())); err == nil {
 		t.Error("missing directory linted without error")
+	}
+}
+
+// module/helmignore warns, as dmt does, about root entries Helm would pack
+// into the release, and is quiet once .helmignore lists them.
+func TestLintHelmignoreCoverage(t *testing.T) {
+	dir := newModule(t, "hi-cov")
+	writeFile(t, dir, "LICENSE", "license text\n", 0o644)
+	writeFile(t, dir, "tools/gen.sh", "#!/bin/sh\n", 0o755)
+	res := lint(t, dir)
+	for _, want := range []string{`file "LICENSE"`, `directory "tools/"`} {
+		found := false
+		for _, p := range res.Problems {
+			if p.Rule == "helmignore" && p.Severity == SeverityWarning && strings.Contains(p.Message, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no helmignore warning for %s among:\n%s", want, problemsText(res.Problems))
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".helmignore"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("LICENSE\ntools/\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lint(t, dir).Problems {
+		if p.Rule == "helmignore" {
+			t.Errorf("listed entries still reported: %s", p)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 	if kubeVersion == "" {
 		kubeVersion = buildinfo.Get().KubernetesVersion
 	}
-	renderer, err := helm.NewRenderer(kubeVersion)
+	renderer, err := helm.NewRenderer(kubeVersion, helm.WithExtraAPIVersions(stubAPIVersions()...))
 	if err != nil {
 		return nil, err
 	}
@@ -181,4 +181,19 @@ func (r *Render) moduleValues() (map[string]any, error) {
 func StubRegistry() *values.Registry {
 	cfg := base64.StdEncoding.EncodeToString([]byte(`{"auths":{"registry.example.com":{}}}`))
 	return &values.Registry{Base: "registry.example.com/modules", DockerCfg: cfg, Scheme: "https"}
+}
+
+// stubAPIVersions are the API versions an offline render adds to Helm's
+// defaults: CRDs every DKP cluster serves (the vertical-pod-autoscaler,
+// cert-manager and Gateway API), so templates that gate an object on one of
+// them (helm_lib_api_version_exists) render it, as dmt renders it, and the
+// linter sees it.
+func stubAPIVersions() []string {
+	return []string{
+		"autoscaling.k8s.io/v1/VerticalPodAutoscaler",
+		"cert-manager.io/v1",
+		"gateway.networking.k8s.io/v1/Gateway",
+		"gateway.networking.k8s.io/v1/HTTPRoute",
+		"gateway.networking.k8s.io/v1/ListenerSet",
+	}
 }
