@@ -119,18 +119,8 @@ func lintDocsBilingual(c *collector, names []string) {
 }
 
 func lintCyrillicInEnglish(c *collector, rel string, data []byte) {
-	var lines []string
-	first := 0
-	for i, line := range strings.Split(string(data), "\n") {
-		if hasCyrillic(line) {
-			if first == 0 {
-				first = i + 1
-			}
-			lines = append(lines, fmt.Sprintf("line %d: %s", i+1, strings.TrimSpace(line)))
-		}
-	}
-	if first > 0 {
-		c.add(LinterDocumentation, "cyrillic-in-english", rel, first, "the English page has Cyrillic letters (move the text to the .ru.md page): %s", strings.Join(lines, "; "))
+	if first, lines := cyrillicLines(data); first > 0 {
+		c.add(LinterDocumentation, "cyrillic-in-english", rel, first, "the English page has Cyrillic letters (move the text to the .ru.md page): %s", lines)
 	}
 }
 

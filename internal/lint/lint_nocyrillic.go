@@ -55,18 +55,8 @@ func lintNoCyrillic(c *collector, dir string) {
 		if !mayHaveCyrillic(data) {
 			return nil
 		}
-		var lines []string
-		first := 0
-		for i, line := range strings.Split(string(data), "\n") {
-			if hasCyrillic(line) {
-				if first == 0 {
-					first = i + 1
-				}
-				lines = append(lines, fmt.Sprintf("line %d: %s", i+1, strings.TrimSpace(line)))
-			}
-		}
-		if first > 0 {
-			c.add(LinterNoCyrillic, "files", rel, first, "has Cyrillic letters (write it in English; Russian text goes to doc-ru-*.yaml or *.ru.* files): %s", strings.Join(lines, "; "))
+		if first, lines := cyrillicLines(data); first > 0 {
+			c.add(LinterNoCyrillic, "files", rel, first, "has Cyrillic letters (write it in English; Russian text goes to doc-ru-*.yaml or *.ru.* files): %s", lines)
 		}
 		return nil
 	})
@@ -81,6 +71,21 @@ func lintNoCyrillic(c *collector, dir string) {
 // here without decoding a rune.
 func mayHaveCyrillic(data []byte) bool {
 	return bytes.IndexByte(data, 0xD0) >= 0 || bytes.IndexByte(data, 0xD1) >= 0
+}
+
+// cyrillicLines finds the lines of data with Russian letters: the first one's
+// number (0 for none) and all of them as "line N: text; ...".
+func cyrillicLines(data []byte) (first int, lines string) {
+	var found []string
+	for i, line := range strings.Split(string(data), "\n") {
+		if hasCyrillic(line) {
+			if first == 0 {
+				first = i + 1
+			}
+			found = append(found, fmt.Sprintf("line %d: %s", i+1, strings.TrimSpace(line)))
+		}
+	}
+	return first, strings.Join(found, "; ")
 }
 
 // hasCyrillic reports whether s holds a Russian letter (А-Я, а-я, Ё, ё).

@@ -35,14 +35,7 @@ func allCombinators(msgs []string) bool {
 // the meta-schema's structure, not the author's mistake.
 func metaSchemaError(file string, data []byte, raw map[string]any, errs []error) error {
 	byPath := map[string][]string{}
-	var walk func(error)
-	walk = func(err error) {
-		if multi, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range multi.Unwrap() {
-				walk(e)
-			}
-			return
-		}
+	walk := func(err error) {
 		var v *oaerrors.Validation
 		if !errors.As(err, &v) {
 			// composite errors ("x" must validate ... (anyOf)) carry the path in the text
@@ -59,9 +52,7 @@ func metaSchemaError(file string, data []byte, raw map[string]any, errs []error)
 		msg = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(msg, `"`+v.Name+`"`), v.Name))
 		byPath[path] = append(byPath[path], msg)
 	}
-	for _, e := range errs {
-		walk(e)
-	}
+	leafErrors(errs, walk)
 	// "must validate (anyOf)" about a node whose child has a real problem
 	// says nothing more.
 	for path, msgs := range byPath {

@@ -86,14 +86,7 @@ func withSources(err error, source func(path string) string) error {
 func fieldProblems(root string, errs []error) []FieldProblem {
 	seen := map[FieldProblem]bool{}
 	var out []FieldProblem
-	var walk func(error)
-	walk = func(err error) {
-		if multi, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range multi.Unwrap() {
-				walk(e)
-			}
-			return
-		}
+	walk := func(err error) {
 		var v *oaerrors.Validation
 		if !errors.As(err, &v) {
 			return
@@ -114,9 +107,7 @@ func fieldProblems(root string, errs []error) []FieldProblem {
 			out = append(out, fp)
 		}
 	}
-	for _, e := range errs {
-		walk(e)
-	}
+	leafErrors(errs, walk)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Path != out[j].Path {
 			return out[i].Path < out[j].Path
@@ -129,23 +120,26 @@ func fieldProblems(root string, errs []error) []FieldProblem {
 func flatten(errs []error) []string {
 	seen := map[string]bool{}
 	var out []string
-	var walk func(error)
-	walk = func(err error) {
-		if multi, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range multi.Unwrap() {
-				walk(e)
-			}
-			return
-		}
+	walk := func(err error) {
 		msg := strings.ReplaceAll(err.Error(), " in body", "")
 		if !seen[msg] {
 			seen[msg] = true
 			out = append(out, msg)
 		}
 	}
-	for _, e := range errs {
-		walk(e)
-	}
+	leafErrors(errs, walk)
 	sort.Strings(out)
 	return out
+}
+
+// leafErrors calls fn for each error of errs, descending into joined errors
+// (go-openapi nests its results), so callers see only the leaves.
+func leafErrors(errs []error, fn func(error)) {
+	for _, err := range errs {
+		if multi, ok := err.(interface{ Unwrap() []error }); ok {
+			leafErrors(multi.Unwrap(), fn)
+			continue
+		}
+		fn(err)
+	}
 }
