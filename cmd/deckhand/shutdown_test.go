@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,34 +75,6 @@ func writeHook(t *testing.T, dir, name, config, body string) {
 	}
 }
 
-// pidsIn reads the PIDs written one a line to path.
-func pidsIn(path string) []int {
-	b, _ := os.ReadFile(path)
-	var pids []int
-	for _, f := range strings.Fields(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// processAlive reports whether pid runs; a killed process waiting to be
-// reaped (a zombie) does not.
-func processAlive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
-		return false
-	}
-	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 {
-		return !strings.HasPrefix(strings.TrimSpace(string(stat)[i+1:]), "Z")
-	}
-	return true
-}
-
 // On SIGTERM a hook that outlives --shutdown-grace is killed with its
 // children and grandchildren, deckhand exits soon after the grace, and the
 // Lease it held is given up for the next replica.
@@ -128,15 +99,15 @@ wait $fg
 		"--listen-address", freeHooksAddr(t), "--debug-address", "", "--tmp-dir", t.TempDir(),
 		"--leader-elect", "--lease-namespace", leaseNS, "--lease-name", "shutdown", "--shutdown-grace", grace.String())
 	testenv.WaitFor(t, 60*time.Second, "the hook's four processes", func() (bool, string) {
-		pids := pidsIn(pidFile)
+		pids := testenv.PIDsIn(pidFile)
 		for _, pid := range pids {
-			if !processAlive(pid) {
+			if !testenv.ProcessAlive(pid) {
 				return false, "not running: " + strconv.Itoa(pid)
 			}
 		}
 		return len(pids) == 4, p.stderr.String()
 	})
-	pids := pidsIn(pidFile)
+	pids := testenv.PIDsIn(pidFile)
 	t.Cleanup(func() {
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -147,7 +118,7 @@ wait $fg
 	testenv.WaitFor(t, 5*time.Second, "no process of the hook alive", func() (bool, string) {
 		var left []string
 		for _, pid := range pids {
-			if processAlive(pid) {
+			if testenv.ProcessAlive(pid) {
 				left = append(left, strconv.Itoa(pid))
 			}
 		}
@@ -248,9 +219,9 @@ wait $fg
 		const grace = 2 * time.Second
 		p := run(t, filepath.Join(dir, "global"), grace)
 		testenv.WaitFor(t, 60*time.Second, "the hook's four processes", func() (bool, string) {
-			return len(pidsIn(pidFile)) == 4, p.stderr.String()
+			return len(testenv.PIDsIn(pidFile)) == 4, p.stderr.String()
 		})
-		pids := pidsIn(pidFile)
+		pids := testenv.PIDsIn(pidFile)
 		t.Cleanup(func() {
 			for _, pid := range pids {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -260,7 +231,7 @@ wait $fg
 		testenv.WaitFor(t, 5*time.Second, "no process of the hook alive", func() (bool, string) {
 			var left []string
 			for _, pid := range pids {
-				if processAlive(pid) {
+				if testenv.ProcessAlive(pid) {
 					left = append(left, strconv.Itoa(pid))
 				}
 			}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 // pidsScript starts a background child, a grandchild (a background process
@@ -52,29 +54,6 @@ func readPIDs(t *testing.T, pidFile string, n int) []int {
 	}
 }
 
-// alive reports whether pid runs (a zombie waiting for init is dead).
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		// Without /proc (not Linux) the signal check has to do.
-		return !(errors.Is(err, os.ErrNotExist) && pathExists("/proc/self"))
-	}
-	// The state follows the command in parentheses, which may hold spaces.
-	rest := string(stat)
-	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	return !strings.HasPrefix(strings.TrimSpace(rest), "Z")
-}
-
-func pathExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
 // waitAllDead fails the test unless every pid is gone within 10s (killing
 // is asynchronous: the kernel reaps after the signal).
 func waitAllDead(t *testing.T, what string, pids []int) {
@@ -82,7 +61,7 @@ func waitAllDead(t *testing.T, what string, pids []int) {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		var left []int
 		for _, pid := range pids {
-			if alive(pid) {
+			if testenv.ProcessAlive(pid) {
 				left = append(left, pid)
 			}
 		}

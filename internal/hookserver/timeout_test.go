@@ -2,11 +2,8 @@ package hookserver
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -42,22 +39,22 @@ schedule: [{name: tick, crontab: "* * * * * *", queue: lane-healthy}]
 	ts := startServer(t, dir, func(o *Options) { o.HookTimeout = timeout })
 	pidFile := filepath.Join(ts.outDir, "pids")
 	t.Cleanup(func() {
-		for _, pid := range pidsIn(pidFile) {
+		for _, pid := range testenv.PIDsIn(pidFile) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
 	testenv.WaitFor(t, 60*time.Second, "the hanging hook's processes", func() (bool, string) {
-		pids := pidsIn(pidFile)
+		pids := testenv.PIDsIn(pidFile)
 		return len(pids) >= 4, fmt.Sprint(pids)
 	})
-	first := pidsIn(pidFile)[:4]
+	first := testenv.PIDsIn(pidFile)[:4]
 	before := len(ts.runs(t, "healthy"))
 	testenv.WaitFor(t, 60*time.Second, "healthy.sh running meanwhile", func() (bool, string) {
 		n := len(ts.runs(t, "healthy"))
 		return n >= before+2, fmt.Sprint(n, " runs")
 	})
 	for _, pid := range first {
-		if !alive(pid) {
+		if !testenv.ProcessAlive(pid) {
 			t.Fatalf("process %d of the hanging hook ended before healthy.sh ran twice: the other queue waited", pid)
 		}
 	}
@@ -77,42 +74,14 @@ schedule: [{name: tick, crontab: "* * * * * *", queue: lane-healthy}]
 	testenv.WaitFor(t, 10*time.Second, "the killed run's processes gone", func() (bool, string) {
 		var left []int
 		for _, pid := range first {
-			if alive(pid) {
+			if testenv.ProcessAlive(pid) {
 				left = append(left, pid)
 			}
 		}
 		return len(left) == 0, fmt.Sprint("alive: ", left)
 	})
 	testenv.WaitFor(t, 60*time.Second, "the hook retried", func() (bool, string) {
-		pids := pidsIn(pidFile)
+		pids := testenv.PIDsIn(pidFile)
 		return len(pids) >= 8, fmt.Sprint(pids)
 	})
-}
-
-// pidsIn reads the PIDs written one a line to path.
-func pidsIn(path string) []int {
-	b, _ := os.ReadFile(path)
-	var pids []int
-	for _, f := range strings.Fields(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// alive reports whether pid runs; a killed process waiting to be reaped (a
-// zombie) does not.
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
-		return false
-	}
-	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 {
-		return !strings.HasPrefix(strings.TrimSpace(string(stat)[i+1:]), "Z")
-	}
-	return true
 }

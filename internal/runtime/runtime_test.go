@@ -2,12 +2,10 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -388,7 +386,7 @@ func TestHangingHookIsKilled(t *testing.T) {
 		map[string]string{"values.yaml": "hangSlowEnabled: true\nhangFineEnabled: true\n"},
 	))
 	t.Cleanup(func() {
-		for _, pid := range readPIDFile(pidFile) {
+		for _, pid := range testenv.PIDsIn(pidFile) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -396,13 +394,13 @@ func TestHangingHookIsKilled(t *testing.T) {
 	const timeout = 30 * time.Second
 	e.start(t, dir, func(o *Options) { o.HookTimeout = timeout })
 	testenv.WaitFor(t, 60*time.Second, "the hanging hook's processes", func() (bool, string) {
-		pids := readPIDFile(pidFile)
+		pids := testenv.PIDsIn(pidFile)
 		return len(pids) >= 4, fmt.Sprint(pids)
 	})
-	first := readPIDFile(pidFile)[:4]
+	first := testenv.PIDsIn(pidFile)[:4]
 	e.waitConfigMap(t, "hang-fine", func(map[string]string) bool { return true })
 	for _, pid := range first {
-		if !pidAlive(pid) {
+		if !testenv.ProcessAlive(pid) {
 			t.Fatalf("process %d of the hanging hook ended before the other module converged: it waited for the hook", pid)
 		}
 	}
@@ -413,42 +411,14 @@ func TestHangingHookIsKilled(t *testing.T) {
 	testenv.WaitFor(t, 10*time.Second, "the killed run's processes gone", func() (bool, string) {
 		var left []int
 		for _, pid := range first {
-			if pidAlive(pid) {
+			if testenv.ProcessAlive(pid) {
 				left = append(left, pid)
 			}
 		}
 		return len(left) == 0, fmt.Sprint("alive: ", left)
 	})
 	testenv.WaitFor(t, 60*time.Second, "the module retried", func() (bool, string) {
-		pids := readPIDFile(pidFile)
+		pids := testenv.PIDsIn(pidFile)
 		return len(pids) >= 8, fmt.Sprint(pids)
 	})
-}
-
-// readPIDFile reads the PIDs written one a line to path.
-func readPIDFile(path string) []int {
-	b, _ := os.ReadFile(path)
-	var pids []int
-	for _, f := range strings.Fields(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// pidAlive reports whether pid runs; a killed process waiting to be reaped
-// (a zombie) does not.
-func pidAlive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
-		return false
-	}
-	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 {
-		return !strings.HasPrefix(strings.TrimSpace(string(stat)[i+1:]), "Z")
-	}
-	return true
 }
