@@ -19,6 +19,7 @@ linters-settings:
   module:
     definition-file: {disable: true}  # no module.yaml: the chart is not a module
     license: {disable: true}          # Flant's license header is for Deckhouse's own modules
+    helmignore: {disable: true}       # a plain chart ships README.md and installs crds/ through Helm
   documentation:
     readme: {disable: true}           # docs/README.md is a module's; the chart has README.md
   openapi:
