@@ -85,8 +85,16 @@ func lintObject(c *collector, o *renderedObject, apiVersion string) {
 }
 
 func lintPodSpec(c *collector, o *renderedObject, spec *corev1.PodSpec) {
-	if spec.PriorityClassName != "" && !priorityClasses[spec.PriorityClassName] {
-		c.addProblem(o.problem(LinterContainer, "object-priority-class", "", "priorityClassName", "priorityClassName %q is not one of DKP's priority classes", spec.PriorityClassName))
+	// As dmt: the workloads that run for the module's life (Deployment,
+	// DaemonSet, StatefulSet) name one of DKP's priority classes.
+	switch o.ref.Kind {
+	case "Deployment", "DaemonSet", "StatefulSet":
+		switch {
+		case spec.PriorityClassName == "":
+			c.addProblem(o.problem(LinterContainer, "object-priority-class", "", "spec:", "priorityClassName is empty: set one of DKP's priority classes (e.g. cluster-low, or helm_lib_priority_class)"))
+		case !priorityClasses[spec.PriorityClassName]:
+			c.addProblem(o.problem(LinterContainer, "object-priority-class", "", "priorityClassName", "priorityClassName %q is not one of DKP's priority classes", spec.PriorityClassName))
+		}
 	}
 	if spec.HostNetwork && spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
 		c.addProblem(o.problem(LinterContainer, "dns-policy", "", "hostNetwork", "hostNetwork: true needs dnsPolicy: ClusterFirstWithHostNet"))

@@ -20,6 +20,7 @@ spec:
   template:
     metadata: {labels: {app: w}}
     spec:
+      priorityClassName: cluster-low
       securityContext: {runAsNonRoot: true, runAsUser: 64535, runAsGroup: 64535, seccompProfile: {type: RuntimeDefault}}
       containers:
         - name: main
@@ -141,6 +142,9 @@ spec: {groups: []}
 		{name: "object-namespace-labels labelled", files: map[string]string{w: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: d8-ct-mon\n  labels: {module: ct, heritage: deckhouse, prometheus.deckhouse.io/rules-watcher-enabled: \"true\"}\n" + promRule}, rule: "object-namespace-labels"},
 		{name: "object-namespace-labels no rules", files: one("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: d8-ct-mon\n  labels: {module: ct, heritage: deckhouse}\n"), rule: "object-namespace-labels"},
 		{name: "object-namespace-labels missing", files: one("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: d8-ct-mon\n  labels: {module: ct, heritage: deckhouse}\n" + promRule), rule: "object-namespace-labels", want: "rules-watcher-enabled"},
+		{name: "object-priority-class set", files: one(goodWorkload), rule: "object-priority-class"},
+		{name: "object-priority-class empty", files: one(workload(t, "      priorityClassName: cluster-low\n", "")), rule: "object-priority-class", want: "priorityClassName is empty"},
+		{name: "object-priority-class unknown", files: one(workload(t, "cluster-low", "gold")), rule: "object-priority-class", want: `"gold" is not one of`},
 		{name: "object-api-version current", files: one(goodWorkload), rule: "object-api-version"},
 		{name: "object-api-version dmt kind", files: one("apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: d8-ct, labels: {module: ct, heritage: deckhouse}}\nspec: {podSelector: {}}\n"), rule: "object-api-version", want: "use networking.k8s.io/v1"},
 		{name: "object-api-version removed elsewhere", files: one("apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: cj, namespace: d8-ct, labels: {module: ct, heritage: deckhouse}}\nspec: {schedule: \"* * * * *\", jobTemplate: {spec: {template: {spec: {containers: []}}}}}\n"), rule: "object-api-version", want: "use batch/v1", severity: SeverityWarning},

@@ -28,6 +28,7 @@ linters-settings:
   container:
     object-recommended-labels: {disable: true}  # module/heritage labels are DKP's; the chart uses app.kubernetes.io/*
     image-digest: {disable: true}               # the chart's image comes from its own release tag, not a module registry
+    priority-class: {disable: true}             # DKP's priority classes (cluster-low, ...) exist only in DKP clusters
   rbac:
     placement: {disable: true}        # rbac-for-us.yaml placement is a module's layout
   templates:
