@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,6 +176,10 @@ func parseSchemaDoc(file string, data []byte) (map[string]any, error) {
 	return raw, nil
 }
 
+// draft04MetaSchema is the URL of JSON Schema draft 4's meta-schema, which
+// santhosh-tekuri/jsonschema carries built in.
+const draft04MetaSchema = "http://json-schema.org/draft-04/schema"
+
 // checkMetaSchema checks a schema document against the JSON Schema draft 4
 // meta-schema, relaxed where addon-operator (which only decodes schemas into
 // go-openapi's spec.Schema and never checks them against a meta-schema) and
@@ -184,6 +189,13 @@ func parseSchemaDoc(file string, data []byte) (map[string]any, error) {
 func checkMetaSchema(file string, data []byte, raw map[string]any) error {
 	doc := deepCopy(raw)
 	tidyForMetaSchema(doc)
+	// Most schemas are valid: santhosh-tekuri/jsonschema says so in a small
+	// fraction of the time go-openapi's validator takes (a quarter of a
+	// large module's lint went there). go-openapi runs only for a schema
+	// that fails, for the field paths its errors carry.
+	if meta4, err := jsonschema.NewCompiler().Compile(draft04MetaSchema); err == nil && meta4.Validate(doc) == nil {
+		return nil
+	}
 	meta := spec.MustLoadJSONSchemaDraft04()
 	if res := validate.NewSchemaValidator(meta, nil, "", strfmt.Default).Validate(doc); !res.IsValid() {
 		return metaSchemaError(file, data, raw, res.Errors)
