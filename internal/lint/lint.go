@@ -73,6 +73,7 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 		}
 	}
 	c := &collector{}
+	waitMarkdown := startMarkdown(abs)
 	lintDefinition(c, abs)
 	m, loadErr := module.LoadLenient(abs)
 	if loadErr != nil {
@@ -93,6 +94,7 @@ func (l *Lint) Run(ctx context.Context, dir string) (*LintResult, error) {
 			lintTemplates(ctx, c, m, l.KubeVersion)
 		}
 	}
+	waitMarkdown(c)
 	res := &LintResult{Dir: abs, ConfigFile: cfg.File}
 	// Reported outside cfg.Apply: a configuration cannot silence the news
 	// that part of it is ignored.
