@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/template"
 	"unicode/utf8"
+
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 var (
@@ -29,12 +31,10 @@ var (
 )
 
 // lintPrometheusRuleObjects runs the object part of templates/prometheus-rules
-// on each rendered PrometheusRule: dmt checks its spec as promtool checks a
-// rule file. deckhand checks the file's structure (groups, rule fields,
-// names, durations, alert templates, duplicates) but cannot parse PromQL
-// without Prometheus' query engine, and says so once per module.
+// on each rendered PrometheusRule: its spec is checked as promtool checks a
+// rule file (groups, rule fields, names, durations, alert templates,
+// duplicates, and each expr through Prometheus' PromQL parser).
 func lintPrometheusRuleObjects(c *collector, s *objectSet) {
-	warned := false
 	for _, o := range s.objs {
 		if o.ref.Kind != "PrometheusRule" {
 			continue
@@ -42,17 +42,11 @@ func lintPrometheusRuleObjects(c *collector, s *objectSet) {
 		for _, msg := range checkRuleFile(o.raw["spec"]) {
 			c.addProblem(o.problem(LinterTemplates, "prometheus-rules", "", "groups:", "%s", msg))
 		}
-		if !warned {
-			warned = true
-			p := o.problem(LinterTemplates, "prometheus-rules", "", "groups:", "deckhand does not parse PromQL expressions (dmt runs promtool's parser): run `promtool check rules` or dmt to check them")
-			p.Severity = SeverityWarning
-			c.addProblem(p)
-		}
 	}
 }
 
 // checkRuleFile returns what promtool check rules would reject in a
-// PrometheusRule spec, PromQL aside.
+// PrometheusRule spec.
 func checkRuleFile(spec any) []string {
 	m, ok := spec.(map[string]any)
 	if !ok {
@@ -130,6 +124,8 @@ func checkRule(r map[string]any, where string) (string, []string) {
 	}
 	if strings.TrimSpace(expr) == "" {
 		out = append(out, where+": expr must be set")
+	} else if _, err := parser.ParseExpr(expr); err != nil {
+		out = append(out, fmt.Sprintf("%s: expr: %v", where, err))
 	}
 	out = append(out, checkDuration(r, "for", where)...)
 	out = append(out, checkDuration(r, "keep_firing_for", where)...)

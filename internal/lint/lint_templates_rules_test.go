@@ -108,8 +108,10 @@ func TestTemplatesObjectRules(t *testing.T) {
 		{name: "kube-rbac-proxy/missing", rule: "kube-rbac-proxy", file: f, want: []string{"namespace d8-x has no kube-rbac-proxy-ca.crt ConfigMap"},
 			files: map[string]string{f: "apiVersion: v1\nkind: Namespace\nmetadata: {name: d8-x, namespace: d8-x}\n"}},
 
-		{name: "prometheus-rules/ok", rule: "prometheus-rules", file: f, want: []string{"deckhand does not parse PromQL"},
+		{name: "prometheus-rules/ok", rule: "prometheus-rules", file: f,
 			files: map[string]string{f: promRule(goodGroups)}},
+		{name: "prometheus-rules/promql", rule: "prometheus-rules", file: f, want: []string{`group "g", rule 1, "A": expr:`},
+			files: map[string]string{f: promRule("  groups:\n    - name: g\n      rules:\n        - {alert: A, expr: 'rate(up[5m]'}\n")}},
 		{name: "prometheus-rules/structure", rule: "prometheus-rules", file: f,
 			want: []string{`group "g", rule 1, "A": only one of record and alert`, `group "g", rule 2, "": one of record or alert must be set`,
 				`group "g", rule 3, "B": for 5 minutes is not a Prometheus duration`, `group "g", rule 3, "B": annotation "s"`,
