@@ -159,30 +159,7 @@ echo done > "`+out+`"
 	const grace = time.Minute
 	p := startDeckhand(t, bin, nil, "hooks", "serve", "--hooks-dir", hooks, "--kubeconfig", cp.KubeconfigPath,
 		"--listen-address", freeHooksAddr(t), "--debug-address", "", "--tmp-dir", t.TempDir(), "--shutdown-grace", grace.String())
-	testenv.WaitFor(t, 60*time.Second, "the slow hook running", func() (bool, string) {
-		_, err := os.Stat(started)
-		return err == nil, p.stderr.String()
-	})
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	testenv.WaitFor(t, 30*time.Second, "deckhand draining", func() (bool, string) {
-		return strings.Contains(p.stderr.String(), "shutting down: starting no new hook run"), p.stderr.String()
-	})
-	if err := os.WriteFile(release, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("hooks serve exited with %v after SIGTERM\n%s", err, p.stderr.String())
-		}
-	case <-time.After(grace + shutdownMargin):
-		t.Fatalf("hooks serve still runs after SIGTERM\n%s", p.stderr.String())
-	}
-	if b, err := os.ReadFile(out); err != nil || string(b) != "done\n" {
-		t.Errorf("the hook running at SIGTERM did not complete: %q, %v\n%s", b, err, p.stderr.String())
-	}
+	letRunningHookFinish(t, p, "hooks serve", started, release, out, grace)
 	if _, err := os.Stat(second); err == nil {
 		t.Errorf("a hook started after SIGTERM\n%s", p.stderr.String())
 	}
@@ -252,29 +229,38 @@ echo done > "`+out+`"
 `)
 		const grace = time.Minute
 		p := run(t, filepath.Join(dir, "global"), grace)
-		testenv.WaitFor(t, 60*time.Second, "the slow hook running", func() (bool, string) {
-			_, err := os.Stat(started)
-			return err == nil, p.stderr.String()
-		})
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		testenv.WaitFor(t, 30*time.Second, "deckhand draining", func() (bool, string) {
-			return strings.Contains(p.stderr.String(), "shutting down: starting no new hook run"), p.stderr.String()
-		})
-		if err := os.WriteFile(release, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-p.exited:
-			if err != nil {
-				t.Fatalf("run exited with %v after SIGTERM\n%s", err, p.stderr.String())
-			}
-		case <-time.After(grace + shutdownMargin):
-			t.Fatalf("run still runs after SIGTERM\n%s", p.stderr.String())
-		}
-		if b, err := os.ReadFile(out); err != nil || string(b) != "done\n" {
-			t.Errorf("the hook running at SIGTERM did not complete: %q, %v\n%s", b, err, p.stderr.String())
-		}
+		letRunningHookFinish(t, p, "run", started, release, out, grace)
 	})
+}
+
+// letRunningHookFinish sends SIGTERM to p while its hook runs (it has
+// created started), lets the hook go on (creates release) once deckhand
+// drains, and checks that deckhand then exits cleanly within grace and that
+// the hook completed (wrote "done" to out).
+func letRunningHookFinish(t *testing.T, p *deckhandProcess, what, started, release, out string, grace time.Duration) {
+	t.Helper()
+	testenv.WaitFor(t, 60*time.Second, "the slow hook running", func() (bool, string) {
+		_, err := os.Stat(started)
+		return err == nil, p.stderr.String()
+	})
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, 30*time.Second, "deckhand draining", func() (bool, string) {
+		return strings.Contains(p.stderr.String(), "shutting down: starting no new hook run"), p.stderr.String()
+	})
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("%s exited with %v after SIGTERM\n%s", what, err, p.stderr.String())
+		}
+	case <-time.After(grace + shutdownMargin):
+		t.Fatalf("%s still runs after SIGTERM\n%s", what, p.stderr.String())
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "done\n" {
+		t.Errorf("the hook running at SIGTERM did not complete: %q, %v\n%s", b, err, p.stderr.String())
+	}
 }

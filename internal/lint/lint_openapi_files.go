@@ -53,7 +53,8 @@ func lintOpenAPIFiles(c *collector, dir string, cfg *LintConfig) {
 		if isCRD && externalCRD(root) {
 			continue // dmt checks only Deckhouse's own CRDs (*.deckhouse.io)
 		}
-		walkAllKeys(root, func(key string, v *yaml.Node, parent string) {
+		walkAllKeys(root, func(keyNode, v *yaml.Node, parent string) {
+			key := keyNode.Value
 			if key != "enum" || parent == "" {
 				return
 			}
@@ -162,8 +163,8 @@ func scalarAt(m *yaml.Node, key string) string {
 
 // walkAllKeys calls fn for every key of every mapping, examples and defaults
 // included (dmt's parser skips nothing), with the dotted path of the mapping
-// holding it ("" for the top level).
-func walkAllKeys(n *yaml.Node, fn func(key string, value *yaml.Node, parent string)) {
+// holding it ("" for the top level). The key node carries the line to report.
+func walkAllKeys(n *yaml.Node, fn func(key, value *yaml.Node, parent string)) {
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
 		switch n.Kind {
@@ -177,9 +178,9 @@ func walkAllKeys(n *yaml.Node, fn func(key string, value *yaml.Node, parent stri
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i].Value, n.Content[i+1]
+				k, v := n.Content[i], n.Content[i+1]
 				fn(k, v, path)
-				walk(v, joinKey(path, k))
+				walk(v, joinKey(path, k.Value))
 			}
 		}
 	}
@@ -317,33 +318,15 @@ func lintValidations(c *collector, rel string, root *yaml.Node, env *cel.Env, en
 	warn := func(n *yaml.Node, format string, args ...any) {
 		c.warnAt(alwaysWarn, LinterOpenAPI, "deckhouse-validations", rel, n.Line, format, args...)
 	}
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, ch := range n.Content {
-				walk(ch, path)
-			}
-		case yaml.SequenceNode:
-			for i, ch := range n.Content {
-				walk(ch, fmt.Sprintf("%s[%d]", path, i))
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				at := joinKey(path, k.Value)
-				switch k.Value {
-				case "x-deckhouse-validations":
-					checkDeckhouseValidations(warn, at, k, v, env, envErr)
-				case "x-kubernetes-validations":
-					warn(k, "%s: x-kubernetes-validations is ignored in a module schema (DKP checks module settings with x-deckhouse-validations): rename it", at)
-				default:
-					walk(v, at)
-				}
-			}
+	walkAllKeys(root, func(k, v *yaml.Node, parent string) {
+		at := joinKey(parent, k.Value)
+		switch k.Value {
+		case "x-deckhouse-validations":
+			checkDeckhouseValidations(warn, at, k, v, env, envErr)
+		case "x-kubernetes-validations":
+			warn(k, "%s: x-kubernetes-validations is ignored in a module schema (DKP checks module settings with x-deckhouse-validations): rename it", at)
 		}
-	}
-	walk(root, "")
+	})
 }
 
 func checkDeckhouseValidations(warn func(*yaml.Node, string, ...any), at string, key, v *yaml.Node, env *cel.Env, envErr error) {
