@@ -16,8 +16,11 @@ LDFLAGS       := -X github.com/deckhand-dev/deckhand/internal/buildinfo.Version=
 
 all: build
 
+# CGO_ENABLED=0: Helm links kustomize, which imports Go's plugin package; with
+# cgo on, the linker then exports every symbol for plugins, which adds 22 MB of
+# dynamic symbol tables to the loaded image and ~20 MiB to every process's RSS.
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/deckhand ./cmd/deckhand
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/deckhand ./cmd/deckhand
 
 ## setup: install what the tests and `deckhand dev` need (Debian's docker-registry).
 setup:

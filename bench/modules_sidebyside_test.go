@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -70,7 +68,7 @@ func BenchmarkModulesColdConverge50SideBySide(b *testing.B) {
 			if err := cmd.Start(); err != nil {
 				b.Fatalf("%s: %v", tool, err)
 			}
-			split := sampleRSS(cmd.Process.Pid)
+			mem := sampleRSS(cmd.Process.Pid)
 			deadline := start.Add(5 * time.Minute)
 			got := 0
 			for got < n*cmsPerModule && time.Now().Before(deadline) {
@@ -78,35 +76,21 @@ func BenchmarkModulesColdConverge50SideBySide(b *testing.B) {
 				got = countConfigMaps(b, cs, ns)
 			}
 			wall := time.Since(start)
-			hwm := vmHWM(cmd.Process.Pid)
+			st, _ := readStatus(cmd.Process.Pid)
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			_ = cmd.Wait()
-			anon, file := split()
+			peak := mem()
 			if got < n*cmsPerModule {
 				b.Fatalf("%s: %d of %d ConfigMaps after %s\n%s", tool, got, n*cmsPerModule, wall, tail(stderr.String(), 3000))
 			}
 			b.Logf("%s: 50 modules x %d ConfigMaps in %.2fs; peak RSS %.0f MiB (sampled peaks: anonymous %.0f MiB, file-backed %.0f MiB)",
-				tool, cmsPerModule, wall.Seconds(), hwm, anon, file)
+				tool, cmsPerModule, wall.Seconds(), st["VmHWM"], peak.Anon, peak.File)
 			b.ReportMetric(wall.Seconds(), "s-"+tool)
-			b.ReportMetric(hwm, "MiB-peak-"+tool)
+			b.ReportMetric(st["VmHWM"], "MiB-peak-"+tool)
 		}
 	}
 }
 
-// vmHWM is the process's peak RSS so far, in MiB (0 when unreadable).
-func vmHWM(pid int) float64 {
-	st, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(st), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
 
 func tail(s string, n int) string {
 	if len(s) <= n {

@@ -232,7 +232,9 @@ func logTail(path string, lines int) string {
 // buildDeckhand builds ./cmd/deckhand into dir.
 func buildDeckhand(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "deckhand")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/deckhand").CombinedOutput()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/deckhand")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Makefile builds it
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build ./cmd/deckhand (run from the module root): %w\n%s", err, out)
 	}

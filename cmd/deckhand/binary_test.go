@@ -27,6 +27,7 @@ func deckhandBinary(t *testing.T) string {
 		}
 		built.path = filepath.Join(dir, "deckhand")
 		cmd := exec.Command("go", "build", "-o", built.path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Makefile builds it
 		built.out, built.err = cmd.CombinedOutput()
 	})
 	if built.err != nil {
