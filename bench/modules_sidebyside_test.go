@@ -81,7 +81,15 @@ func BenchmarkModulesColdConverge50SideBySide(b *testing.B) {
 			_ = cmd.Wait()
 			peak := mem()
 			if got < n*cmsPerModule {
-				b.Fatalf("%s: %d of %d ConfigMaps after %s\n%s", tool, got, n*cmsPerModule, wall, tail(stderr.String(), 3000))
+				if tool == "deckhand" {
+					b.Fatalf("%s: %d of %d ConfigMaps after %s\n%s", tool, got, n*cmsPerModule, wall, tail(stderr.String(), 3000))
+				}
+				// addon-operator sometimes stops converging part-way (seen here
+				// in about one run of four); that is its result, not the
+				// benchmark's failure: say so and go on to the next run.
+				b.Logf("%s: stalled at %d of %d ConfigMaps after %s; peak RSS %.0f MiB\n%s",
+					tool, got, n*cmsPerModule, wall, st["VmHWM"], tail(stderr.String(), 1500))
+				continue
 			}
 			b.Logf("%s: 50 modules x %d ConfigMaps in %.2fs; peak RSS %.0f MiB (sampled peaks: anonymous %.0f MiB, file-backed %.0f MiB)",
 				tool, cmsPerModule, wall.Seconds(), st["VmHWM"], peak.Anon, peak.File)
