@@ -390,4 +390,3 @@ func procCPU(b *testing.B, pid int) time.Duration {
 	st, _ := strconv.Atoi(f[12])
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
-

@@ -99,7 +99,6 @@ func BenchmarkModulesColdConverge50SideBySide(b *testing.B) {
 	}
 }
 
-
 func tail(s string, n int) string {
 	if len(s) <= n {
 		return s
