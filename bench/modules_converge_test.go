@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +38,7 @@ func BenchmarkModulesColdConverge1000(b *testing.B) { benchColdConverge(b, 1000)
 
 func benchColdConverge(b *testing.B, n int) {
 	cp := testenv.ControlPlane(b)
-	bin := buildDeckhand(b)
+	bin := testenv.DeckhandBinary(b)
 	kubeconfig := cp.KubeconfigPath
 	cs := kubernetes.NewForConfigOrDie(fastConfig(cp.Config))
 	dir := writeBenchModules(b, n)
@@ -87,7 +86,7 @@ func benchColdConverge(b *testing.B, n int) {
 func BenchmarkModulesSteadyState(b *testing.B) {
 	const n = 1000
 	cp := testenv.ControlPlane(b)
-	bin := buildDeckhand(b)
+	bin := testenv.DeckhandBinary(b)
 	cs := kubernetes.NewForConfigOrDie(fastConfig(cp.Config))
 	dir := writeBenchModules(b, n)
 	for i := 0; i < b.N; i++ {
@@ -149,11 +148,6 @@ func BenchmarkModulesSteadyState(b *testing.B) {
 	}
 }
 
-var buildOnce struct {
-	sync.Once
-	path string
-	err  error
-}
 
 // rssPeak is a child process's memory, in MiB: its peak RSS (VmHWM) and the
 // highest anonymous and file-backed RSS sampled.
@@ -225,27 +219,6 @@ func idleRSS(b *testing.B, bin, kubeconfig, ns string) float64 {
 	return st["VmHWM"]
 }
 
-// buildDeckhand builds the deckhand binary once per test binary.
-func buildDeckhand(b *testing.B) string {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "deckhand-bench-")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path = filepath.Join(dir, "deckhand")
-		cmd := exec.Command("go", "build", "-o", buildOnce.path, "../cmd/deckhand")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Makefile builds it
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildOnce.err = fmt.Errorf("%v: %s", err, out)
-		}
-	})
-	if buildOnce.err != nil {
-		b.Fatal(buildOnce.err)
-	}
-	return buildOnce.path
-}
 
 // writeBenchModules writes n modules of cmsPerModule ConfigMaps each, all
 // enabled by the modules directory's values.yaml.

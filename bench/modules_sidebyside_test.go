@@ -36,7 +36,7 @@ func BenchmarkModulesColdConverge50SideBySide(b *testing.B) {
 	}
 	const n = 50
 	cp := testenv.ControlPlane(b)
-	bin := buildDeckhand(b)
+	bin := testenv.DeckhandBinary(b)
 	cs := kubernetes.NewForConfigOrDie(fastConfig(cp.Config))
 	dir := writeBenchModules(b, n)
 	for i := 0; i < b.N; i++ {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 // walk calls f for c and every command under it.
@@ -72,7 +74,7 @@ func TestOutputFlagEverywhere(t *testing.T) {
 // The built binary exits non-zero on a mistyped subcommand at any depth,
 // with cobra's message and suggestion, as at the top level.
 func TestUnknownSubcommandExitCode(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	for _, c := range []struct {
 		args []string
 		want string

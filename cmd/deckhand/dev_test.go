@@ -23,7 +23,7 @@ import (
 // the export line, uses kubectl and the registry, presses Ctrl-C (SIGINT) and
 // checks that every process it started is gone and its ports are free.
 func TestDevRunsUntilInterrupted(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	// A module of the user's own, in the inner loop.
 	mine := filepath.Join(t.TempDir(), "my-module")
@@ -115,7 +115,7 @@ func TestDevRunsUntilInterrupted(t *testing.T) {
 // TestDevExitWhenReady checks the scripted mode: it comes up, prints the
 // export line, exits 0 and leaves nothing behind.
 func TestDevExitWhenReady(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	cmd := exec.Command(bin, "dev", "--exit-when-ready", "--kubeconfig-out", kubeconfig, "--modules-dir", "../../examples/modules", "-n", "dev-test")
 	marker := markEnv(t, cmd)

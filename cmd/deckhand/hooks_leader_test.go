@@ -16,7 +16,7 @@ import (
 // processes on one host without POD_NAME: they get distinct identities, so
 // exactly one leads and runs the hooks while the other stands by.
 func TestHooksServeLeaderElectOnOneHost(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	cp := testenv.ControlPlane(t)
 	leaseNS := testenv.Namespace(t, cp.Config, "hooks-lease")
 	dir := t.TempDir()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 func TestHooksOneLineKeepsRunes(t *testing.T) {
@@ -51,7 +53,7 @@ func TestHooksLoggerFromLevelAndFormat(t *testing.T) {
 // A missing hooks directory says how to pass one; SHELL_OPERATOR_HOOKS_DIR
 // is honoured.
 func TestHooksServeMissingHooksDir(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	missing := filepath.Join(t.TempDir(), "nope")
 	cmd := exec.Command(bin, "hooks", "serve")
 	cmd.Env = append(cmd.Environ(), "SHELL_OPERATOR_HOOKS_DIR="+missing)

@@ -24,7 +24,7 @@ import (
 // then reads its queues and a hook's snapshots with `deckhand hooks queues`
 // and `deckhand hooks snapshots`.
 func TestHooksServeAndDebugCommands(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	cp, err := localenv.StartControlPlane(context.Background(), localenv.ControlPlaneOptions{KubeconfigPath: filepath.Join(t.TempDir(), "kubeconfig")})
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // bundle leaves out (tests/ is not in the modules-template bundle list) plus
 // the version.json and images_digests.json the build adds.
 func TestModuleInitToPull(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	t.Run("docker-registry", func(t *testing.T) {
 		moduleInitToPull(t, bin, testenv.DockerRegistry(t).Addr+"/e2e-init/modules")
 	})

@@ -66,7 +66,7 @@ func (r *operatorReplica) leading() bool {
 // middle of a deploy leaves a state the next leader finishes consistently:
 // one Deployed release, the module serving it.
 func TestOperatorLeaderKilledMidDeploy(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	cp := testenv.ControlPlane(t)
 	reg := testenv.DockerRegistry(t)
 	ns := testenv.Namespace(t, cp.Config, "opkill")

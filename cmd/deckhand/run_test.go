@@ -19,7 +19,7 @@ import (
 // MODULES_DIR, one converge, a JSON summary, and a non-zero exit naming the
 // count when a module fails.
 func TestRunOnce(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	cp, err := localenv.StartControlPlane(context.Background(), localenv.ControlPlaneOptions{KubeconfigPath: filepath.Join(t.TempDir(), "kubeconfig")})
 	if err != nil {
 		t.Fatal(err)

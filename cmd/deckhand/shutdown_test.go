@@ -79,7 +79,7 @@ func writeHook(t *testing.T, dir, name, config, body string) {
 // children and grandchildren, deckhand exits soon after the grace, and the
 // Lease it held is given up for the next replica.
 func TestHooksServeShutdownKillsHookAfterGrace(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	cp := testenv.ControlPlane(t)
 	leaseNS := testenv.Namespace(t, cp.Config, "hooks-shutdown")
 	dir := t.TempDir()
@@ -143,7 +143,7 @@ wait $fg
 // On SIGTERM a hook that finishes within --shutdown-grace completes its run
 // (its output is written), no further hook starts, and deckhand exits.
 func TestHooksServeShutdownLetsRunningHookFinish(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	cp := testenv.ControlPlane(t)
 	dir := t.TempDir()
 	hooks := filepath.Join(dir, "hooks")
@@ -172,7 +172,7 @@ echo done > "`+out+`"
 // --shutdown-grace is killed with its children and grandchildren, and one
 // that finishes within it completes first.
 func TestRunShutdown(t *testing.T) {
-	bin := deckhandBinary(t)
+	bin := testenv.DeckhandBinary(t)
 	cp := testenv.ControlPlane(t)
 	run := func(t *testing.T, hooksDir string, grace time.Duration) *deckhandProcess {
 		return startDeckhand(t, bin, []string{"MODULES_DIR="}, "run", "--global-hooks-dir", hooksDir, "--kubeconfig", cp.KubeconfigPath,

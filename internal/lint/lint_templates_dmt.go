@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/Masterminds/semver/v3"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/deckhand-dev/deckhand/internal/module"
@@ -21,9 +20,6 @@ import (
 
 // enabledModulesHas finds `.Values.global.enabledModules | has "<name>"`.
 var enabledModulesHas = regexp.MustCompile(`\.Values\.global\.enabledModules\s*\|\s*has\s+"([^"]*)"`)
-
-// lowerBound finds the operators of a constraint that set a minimal version.
-var lowerBound = regexp.MustCompile(`([><=]=?|!=)\s*v?(\d+(?:\.\d+){0,2})`)
 
 // crdModulesRemoved is the DKP release that dropped the standalone "<module>-crd"
 // modules (their CRDs moved into the parent modules).
@@ -61,23 +57,7 @@ func lintCRDEnabledModules(c *collector, m *module.Module) {
 // minVersionAtLeast is true when the constraint's lowest bound (>=, > or =)
 // is at least min; a constraint without a lower bound is false.
 func minVersionAtLeast(constraint, min string) bool {
-	if constraint == "" {
-		return false
-	}
-	if _, err := semver.NewConstraint(constraint); err != nil {
-		return false
-	}
-	var lowest *semver.Version
-	for _, mt := range lowerBound.FindAllStringSubmatch(constraint, -1) {
-		if mt[1] != ">=" && mt[1] != ">" && mt[1] != "=" {
-			continue
-		}
-		v, err := semver.NewVersion(mt[2])
-		if err == nil && (lowest == nil || v.LessThan(lowest)) {
-			lowest = v
-		}
-	}
-	return lowest != nil && !lowest.LessThan(semver.MustParse(min))
+	return constraint != "" && startsAtLeast(constraint, min)
 }
 
 // walkTemplateFiles calls fn for every .yaml, .yml and .tpl file under templates/.

@@ -78,6 +78,10 @@ func (r *Render) Run(ctx context.Context, m *Module) (*RenderResult, error) {
 			return nil, err
 		}
 	}
+	global, err = values.Normalize(global) // values.Build shares it as given
+	if err != nil {
+		return nil, fmt.Errorf("global values: %w", err)
+	}
 	registry := r.Registry
 	if registry == nil {
 		registry = StubRegistry()

@@ -21,7 +21,10 @@ type caseValues struct {
 // does (values.Build), then the case's values on top as the accumulated
 // patches of earlier hook runs would be, validated against the values schema.
 func buildValues(m *module.Module, c *Case, config map[string]any, kubeVersion string) (*caseValues, error) {
-	global := values.Merge(values.StubGlobal(kubeVersion), c.Global)
+	global, err := values.Normalize(values.Merge(values.StubGlobal(kubeVersion), c.Global))
+	if err != nil {
+		return nil, fmt.Errorf("global values: %w", err)
+	}
 	res, err := values.Build(values.Input{
 		ModuleName:     m.Name,
 		Schemas:        m.Schemas,

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -114,7 +115,8 @@ func staticEnabled(s *moduleState, key string) (bool, bool) {
 // error naming the script).
 func (r *Runtime) runEnabledScript(ctx context.Context, s *moduleState, global map[string]any, enabledBefore []string) (bool, string, error) {
 	path := s.mod.EnabledScript
-	g := values.Merge(global, map[string]any{"enabledModules": toAnySlice(enabledBefore)})
+	g := maps.Clone(global) // top level only: the script reads it, nothing writes it
+	g["enabledModules"] = toAnySlice(enabledBefore)
 	inputs, err := s.vals.inputs(g)
 	if err != nil {
 		return false, "", fmt.Errorf("%s: %w", path, err)

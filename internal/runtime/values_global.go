@@ -60,6 +60,12 @@ func (g *globalValues) recompute(settings map[string]any, patches values.Patch, 
 	if err := values.Validate(g.schemas.Values, values.GlobalKey, res); err != nil {
 		return fmt.Errorf("global values: %w", err)
 	}
+	// Normalized once here: every module's values share this map (values.Build
+	// does not copy it), so nothing may modify it after this point.
+	res, err := values.Normalize(res)
+	if err != nil {
+		return fmt.Errorf("global values: %w", err)
+	}
 	if enabled != nil {
 		res["enabledModules"] = toAnySlice(enabled)
 	}
@@ -101,8 +107,11 @@ func (g *globalValues) setEnabledModules(names []string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := g.recompute(g.settings, g.patches, names); err != nil {
-		// Unreachable in practice: the same inputs validated before.
-		g.result["enabledModules"] = toAnySlice(names)
+		// Unreachable in practice: the same inputs validated before. The
+		// current map is shared with every module's values: replace it.
+		res := maps.Clone(g.result)
+		res["enabledModules"] = toAnySlice(names)
+		g.result, g.enabled = res, names
 	}
 }
 

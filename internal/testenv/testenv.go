@@ -25,7 +25,8 @@ var shared struct {
 	regErr error
 }
 
-// Main runs the package's tests, then stops the shared control plane and registry.
+// Main runs the package's tests, then stops the shared control plane and
+// registry and removes the deckhand binary DeckhandBinary built.
 func Main(m *testing.M) {
 	code := m.Run()
 	shared.mu.Lock()
@@ -36,6 +37,9 @@ func Main(m *testing.M) {
 		if err := shared.cp.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 		}
+	}
+	if binary.dir != "" {
+		_ = os.RemoveAll(binary.dir)
 	}
 	shared.mu.Unlock()
 	os.Exit(code)

@@ -2,6 +2,7 @@ package values
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 )
 
@@ -19,7 +20,11 @@ type Input struct {
 	Static map[string]any
 	// Config are the user settings (ModuleConfig spec.settings or the ConfigMap section).
 	Config map[string]any
-	// Global are the global values (without enabledModules, which is set from EnabledModules).
+	// Global are the global values. They are shared, not copied: Result.Global
+	// is this map (or a shallow copy when EnabledModules is set), so the
+	// caller normalizes it once (Normalize) and never modifies it afterwards.
+	// The runtime hands every module the same map; copying it per module made
+	// memory grow with modules squared (global.enabledModules lists them all).
 	Global map[string]any
 	// EnabledModules becomes global.enabledModules (sorted); nil leaves Global untouched.
 	EnabledModules []string
@@ -47,7 +52,7 @@ type Result struct {
 	Config map[string]any
 	// Module are the merged module values (what VALUES_PATH shows under ModuleKey).
 	Module map[string]any
-	// Global are the global values.
+	// Global are the global values: Input.Global, shared. Read only.
 	Global map[string]any
 }
 
@@ -97,13 +102,10 @@ func Build(in Input) (*Result, error) {
 	if err := Validate(schemas.Values, key, module); err != nil {
 		return nil, fmt.Errorf("values of module %s (schema %s): %w", in.ModuleName, schemas.ValuesFile, withSources(err, in.ConfigSource))
 	}
-	global, err := Normalize(nonNil(in.Global))
-	if err != nil {
-		return nil, fmt.Errorf("global values: %w", err)
-	}
+	global := nonNil(in.Global)
 	if in.EnabledModules != nil {
-		enabled := append([]any{}, toAny(in.EnabledModules)...)
-		global["enabledModules"] = enabled
+		global = maps.Clone(global) // the caller's map stays as it was
+		global["enabledModules"] = toAny(in.EnabledModules)
 	}
 	return &Result{ModuleKey: key, Config: configView, Module: module, Global: global}, nil
 }

@@ -437,3 +437,33 @@ func TestRegistryReplacesDeclaredPlaceholder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBuildSharesGlobal: the runtime hands every module one global map
+// (global.enabledModules names every module), so Build must not copy it per
+// module, and must not write to it when it adds enabledModules itself.
+func TestBuildSharesGlobal(t *testing.T) {
+	global := map[string]any{"clusterConfiguration": map[string]any{"clusterDomain": "cluster.local"}, "enabledModules": []any{"a", "b"}}
+	a, err := Build(Input{ModuleName: "a", Global: global})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Build(Input{ModuleName: "b", Global: global})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.ValueOf(a.Global).UnsafePointer() != reflect.ValueOf(global).UnsafePointer() ||
+		reflect.ValueOf(b.Global).UnsafePointer() != reflect.ValueOf(global).UnsafePointer() {
+		t.Fatal("Result.Global is a copy of Input.Global; want the same map for every module")
+	}
+
+	c, err := Build(Input{ModuleName: "c", Global: global, EnabledModules: []string{"z", "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Global["enabledModules"]; !reflect.DeepEqual(got, []any{"c", "z"}) {
+		t.Fatalf("enabledModules = %v, want [c z] (sorted)", got)
+	}
+	if got := global["enabledModules"]; !reflect.DeepEqual(got, []any{"a", "b"}) {
+		t.Fatalf("the caller's global map was modified: enabledModules = %v", got)
+	}
+}
