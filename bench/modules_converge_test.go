@@ -148,7 +148,6 @@ func BenchmarkModulesSteadyState(b *testing.B) {
 	}
 }
 
-
 // rssPeak is a child process's memory, in MiB: its peak RSS (VmHWM) and the
 // highest anonymous and file-backed RSS sampled.
 type rssPeak struct{ HWM, Anon, File float64 }
@@ -218,7 +217,6 @@ func idleRSS(b *testing.B, bin, kubeconfig, ns string) float64 {
 	}
 	return st["VmHWM"]
 }
-
 
 // writeBenchModules writes n modules of cmsPerModule ConfigMaps each, all
 // enabled by the modules directory's values.yaml.
