@@ -10,7 +10,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/deckhand-dev/deckhand/internal/localenv"
@@ -26,23 +28,50 @@ var shared struct {
 }
 
 // Main runs the package's tests, then stops the shared control plane and
-// registry and removes the deckhand binary DeckhandBinary built.
+// registry and removes the deckhand binary DeckhandBinary built. An interrupt
+// (Ctrl-C) or SIGTERM does the same before exiting, so a stopped test run
+// leaves no kube-apiserver, etcd or registry behind; a second one exits at
+// once.
 func Main(m *testing.M) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s, ok := <-sig
+		if !ok {
+			return
+		}
+		signal.Stop(sig) // the next signal kills as usual
+		fmt.Fprintf(os.Stderr, "testenv: %v: stopping the shared control plane and registry\n", s)
+		stopShared()
+		os.Exit(1)
+	}()
 	code := m.Run()
+	signal.Stop(sig)
+	close(sig)
+	stopShared()
+	os.Exit(code)
+}
+
+// stopShared stops what Main's tests shared, once (a signal and the end of
+// the tests may both call it). It waits for a part still starting
+// (ControlPlane holds the lock while it starts).
+func stopShared() {
 	shared.mu.Lock()
+	defer shared.mu.Unlock()
 	if shared.reg != nil {
 		_ = shared.reg.Stop()
+		shared.reg = nil
 	}
 	if shared.cp != nil {
 		if err := shared.cp.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 		}
+		shared.cp = nil
 	}
 	if binary.dir != "" {
 		_ = os.RemoveAll(binary.dir)
+		binary.dir = ""
 	}
-	shared.mu.Unlock()
-	os.Exit(code)
 }
 
 // ControlPlane returns the test binary's kube-apiserver, started on first use
