@@ -108,22 +108,10 @@ wait $fg
 		return len(pids) == 4, p.stderr.String()
 	})
 	pids := testenv.PIDsIn(pidFile)
-	t.Cleanup(func() {
-		for _, pid := range pids {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
+	testenv.KillAtCleanup(t, pids)
 
 	p.terminate(t, grace+shutdownMargin)
-	testenv.WaitFor(t, 5*time.Second, "no process of the hook alive", func() (bool, string) {
-		var left []string
-		for _, pid := range pids {
-			if testenv.ProcessAlive(pid) {
-				left = append(left, strconv.Itoa(pid))
-			}
-		}
-		return len(left) == 0, "alive: " + strings.Join(left, " ")
-	})
+	testenv.WaitProcessesGone(t, 5*time.Second, "no process of the hook alive", pids)
 	if !strings.Contains(p.stderr.String(), "shutdown grace period over: killing the running hooks") {
 		t.Errorf("no log of the hook killed at the end of the grace:\n%s", p.stderr.String())
 	}
@@ -199,21 +187,9 @@ wait $fg
 			return len(testenv.PIDsIn(pidFile)) == 4, p.stderr.String()
 		})
 		pids := testenv.PIDsIn(pidFile)
-		t.Cleanup(func() {
-			for _, pid := range pids {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		})
+		testenv.KillAtCleanup(t, pids)
 		p.terminate(t, grace+shutdownMargin)
-		testenv.WaitFor(t, 5*time.Second, "no process of the hook alive", func() (bool, string) {
-			var left []string
-			for _, pid := range pids {
-				if testenv.ProcessAlive(pid) {
-					left = append(left, strconv.Itoa(pid))
-				}
-			}
-			return len(left) == 0, "alive: " + strings.Join(left, " ")
-		})
+		testenv.WaitProcessesGone(t, 5*time.Second, "no process of the hook alive", pids)
 		if !strings.Contains(p.stderr.String(), "shutdown grace period over: killing the running hooks") {
 			t.Errorf("no log of the hook killed at the end of the grace:\n%s", p.stderr.String())
 		}

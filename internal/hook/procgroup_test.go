@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -54,30 +53,6 @@ func readPIDs(t *testing.T, pidFile string, n int) []int {
 	}
 }
 
-// waitAllDead fails the test unless every pid is gone within 10s (killing
-// is asynchronous: the kernel reaps after the signal).
-func waitAllDead(t *testing.T, what string, pids []int) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var left []int
-		for _, pid := range pids {
-			if testenv.ProcessAlive(pid) {
-				left = append(left, pid)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, pid := range left {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-			t.Fatalf("%s: processes %v still run", what, left)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // A hook running past its deadline is killed with its children and
 // grandchildren, and the run fails with the deadline as its cause.
 func TestRunTimeoutKillsGrandchildren(t *testing.T) {
@@ -97,7 +72,7 @@ func TestRunTimeoutKillsGrandchildren(t *testing.T) {
 	if !errors.As(err, &re) || !errors.Is(err, context.DeadlineExceeded) || re.ExitCode != -1 {
 		t.Fatalf("want a RunError of a hook killed at the deadline, got %v", err)
 	}
-	waitAllDead(t, "after the hook was killed", pids)
+	testenv.WaitProcessesGone(t, 10*time.Second, "no process left after the hook was killed", pids)
 }
 
 // A hook that exits leaving a background process behind (its output
@@ -113,5 +88,5 @@ bash -c 'sleep 1000 >/dev/null 2>&1 & echo $! >> "`+pidFile+`"' >/dev/null 2>&1
 	if _, err := Run(context.Background(), h, nil, RunOptions{TmpDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)}); err != nil {
 		t.Fatal(err)
 	}
-	waitAllDead(t, "after the hook exited", readPIDs(t, pidFile, 2))
+	testenv.WaitProcessesGone(t, 10*time.Second, "no process left after the hook exited", readPIDs(t, pidFile, 2))
 }

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/deckhand-dev/deckhand/internal/testenv"
 )
 
 // syncBuffer is a log sink safe for the executor's concurrent writers.
@@ -259,7 +261,7 @@ exit 0
 	if !strings.Contains(logs.String(), "background process kept its output open") {
 		t.Errorf("no warning in logs:\n%s", logs.String())
 	}
-	waitAllDead(t, "the background process of a finished hook", readPIDs(t, pidFile, 1))
+	testenv.WaitProcessesGone(t, 10*time.Second, "the background process of a finished hook gone", readPIDs(t, pidFile, 1))
 }
 
 // Without ProxyJSONLogs (LOG_PROXY_HOOK_JSON unset) a JSON line is logged

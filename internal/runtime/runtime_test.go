@@ -408,15 +408,7 @@ func TestHangingHookIsKilled(t *testing.T) {
 		le, _ := st["lastError"].(map[string]any)
 		return le != nil && strings.Contains(fmt.Sprint(le["message"]), "killed after the hook timeout of "+timeout.String())
 	})
-	testenv.WaitFor(t, 10*time.Second, "the killed run's processes gone", func() (bool, string) {
-		var left []int
-		for _, pid := range first {
-			if testenv.ProcessAlive(pid) {
-				left = append(left, pid)
-			}
-		}
-		return len(left) == 0, fmt.Sprint("alive: ", left)
-	})
+	testenv.WaitProcessesGone(t, 10*time.Second, "the killed run's processes gone", first)
 	testenv.WaitFor(t, 60*time.Second, "the module retried", func() (bool, string) {
 		pids := testenv.PIDsIn(pidFile)
 		return len(pids) >= 8, fmt.Sprint(pids)

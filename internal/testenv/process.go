@@ -2,10 +2,13 @@ package testenv
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
+	"time"
 )
 
 // PIDsIn reads the process IDs a test hook wrote to path, one a line or
@@ -38,4 +41,33 @@ func ProcessAlive(pid int) bool {
 		return !strings.HasPrefix(strings.TrimSpace(string(stat)[i+1:]), "Z")
 	}
 	return true
+}
+
+// KillAtCleanup SIGKILLs pids when the test ends, so a test that fails half
+// way leaves none of its hook's processes running.
+func KillAtCleanup(t testing.TB, pids []int) {
+	t.Cleanup(func() {
+		for _, pid := range pids {
+			if ProcessAlive(pid) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
+// WaitProcessesGone fails the test unless every pid is gone within timeout
+// (killing is asynchronous: the kernel reaps after the signal). Any left are
+// killed when the test ends.
+func WaitProcessesGone(t testing.TB, timeout time.Duration, what string, pids []int) {
+	t.Helper()
+	KillAtCleanup(t, pids)
+	WaitFor(t, timeout, what, func() (bool, string) {
+		var left []int
+		for _, pid := range pids {
+			if ProcessAlive(pid) {
+				left = append(left, pid)
+			}
+		}
+		return len(left) == 0, fmt.Sprint("alive: ", left)
+	})
 }
