@@ -84,16 +84,7 @@ func TestHooksServeShutdownKillsHookAfterGrace(t *testing.T) {
 	leaseNS := testenv.Namespace(t, cp.Config, "hooks-shutdown")
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pids")
-	writeHook(t, filepath.Join(dir, "hooks"), "hang.sh", `{"configVersion":"v1","onStartup":1}`, `
-sleep 1000 &
-echo $! >> "`+pidFile+`"
-bash -c 'sleep 1000 & echo $! >> "`+pidFile+`"; wait' &
-echo $! >> "`+pidFile+`"
-sleep 1000 &
-fg=$!
-echo $fg >> "`+pidFile+`"
-wait $fg
-`)
+	writeHook(t, filepath.Join(dir, "hooks"), "hang.sh", `{"configVersion":"v1","onStartup":1}`, hangingHook(pidFile))
 	const grace = 2 * time.Second
 	p := startDeckhand(t, bin, nil, "hooks", "serve", "--hooks-dir", filepath.Join(dir, "hooks"), "--kubeconfig", cp.KubeconfigPath,
 		"--listen-address", freeHooksAddr(t), "--debug-address", "", "--tmp-dir", t.TempDir(),
@@ -171,16 +162,7 @@ func TestRunShutdown(t *testing.T) {
 	t.Run("killed after the grace", func(t *testing.T) {
 		dir := t.TempDir()
 		pidFile := filepath.Join(dir, "pids")
-		writeHook(t, filepath.Join(dir, "global"), "hang.sh", `{"configVersion":"v1","onStartup":1}`, `
-sleep 1000 &
-echo $! >> "`+pidFile+`"
-bash -c 'sleep 1000 & echo $! >> "`+pidFile+`"; wait' &
-echo $! >> "`+pidFile+`"
-sleep 1000 &
-fg=$!
-echo $fg >> "`+pidFile+`"
-wait $fg
-`)
+		writeHook(t, filepath.Join(dir, "global"), "hang.sh", `{"configVersion":"v1","onStartup":1}`, hangingHook(pidFile))
 		const grace = 2 * time.Second
 		p := run(t, filepath.Join(dir, "global"), grace)
 		testenv.WaitFor(t, 60*time.Second, "the hook's four processes", func() (bool, string) {
@@ -239,4 +221,20 @@ func letRunningHookFinish(t *testing.T, p *deckhandProcess, what, started, relea
 	if b, err := os.ReadFile(out); err != nil || string(b) != "done\n" {
 		t.Errorf("the hook running at SIGTERM did not complete: %q, %v\n%s", b, err, p.stderr.String())
 	}
+}
+
+// hangingHook is a hook body that never ends on its own: four processes (a
+// background child, a grandchild, the subshell between, and the foreground
+// child it waits for), each PID appended to pidFile.
+func hangingHook(pidFile string) string {
+	return `
+sleep 1000 &
+echo $! >> "` + pidFile + `"
+bash -c 'sleep 1000 & echo $! >> "` + pidFile + `"; wait' &
+echo $! >> "` + pidFile + `"
+sleep 1000 &
+fg=$!
+echo $fg >> "` + pidFile + `"
+wait $fg
+`
 }
